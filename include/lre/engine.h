@@ -1,0 +1,97 @@
+// The two public objects of the runtime. An Engine is compiled once from an ONNX model and never
+// changes afterwards, so any number of threads share it. An ExecutionContext is what one thread uses
+// to run an engine: its thread pool, its activation arena and its plans per input-shape signature.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lre/error.h"
+#include "lre/tensor.h"
+
+namespace lre {
+
+enum class Precision { Fp32, Fp16, Bf16 };
+
+struct EngineOptions {
+  Device device = Device::cpu();
+  Precision precision = Precision::Fp32;
+  std::string cache_dir;         // engine cache directory; empty for none
+  bool check_model = true;       // run the ONNX model checker at load
+  bool optimize = true;          // constant folding and dead-node removal
+};
+
+// What `lre info` prints: a model at a glance.
+struct ModelSummary {
+  std::string name;              // graph name, or the file name
+  std::string producer;
+  int64_t ir_version = 0;
+  std::map<std::string, int64_t> opsets;     // domain ("" is ai.onnx) -> version
+  std::map<std::string, int> op_counts;      // op type -> nodes after optimisation
+  int nodes_loaded = 0;          // before optimisation
+  int nodes_compiled = 0;        // after constant folding and dead-node removal
+  int64_t parameters = 0;        // elements in initializers
+  size_t parameter_bytes = 0;
+};
+
+class Engine {
+ public:
+  static std::shared_ptr<const Engine> load(const std::string& path, const EngineOptions& options = {});
+  // `base_dir` resolves external-data file names; `name` appears in error messages.
+  static std::shared_ptr<const Engine> load_from_memory(std::string_view bytes, const EngineOptions& options = {},
+                                                        const std::string& base_dir = ".",
+                                                        const std::string& name = "<memory>");
+  ~Engine();
+
+  const std::vector<TensorInfo>& inputs() const;
+  const std::vector<TensorInfo>& outputs() const;
+  const ModelSummary& summary() const;
+  const EngineOptions& options() const;
+
+  // Bytes of the activation arena a run with these input shapes needs (static memory plan).
+  size_t planned_arena_bytes(const std::map<std::string, Shape>& input_shapes) const;
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+struct ContextOptions {
+  int threads = 0;  // CPU worker threads for this context; 0 picks the hardware concurrency
+};
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+class ExecutionContext {
+ public:
+  explicit ExecutionContext(std::shared_ptr<const Engine> engine, const ContextOptions& options = {});
+  ~ExecutionContext();
+  ExecutionContext(const ExecutionContext&) = delete;
+  ExecutionContext& operator=(const ExecutionContext&) = delete;
+
+  // Runs the model; outputs come back in the engine's output order, in fresh tensors.
+  std::vector<Tensor> run(const NamedTensors& inputs);
+  // Same, writing into `outputs` where they already have the right dtype and shape (no allocation
+  // in steady state); the others are replaced by fresh tensors.
+  void run(const NamedTensors& inputs, std::vector<Tensor>& outputs);
+
+  const Engine& engine() const { return *engine_; }
+  size_t arena_bytes() const;  // bytes of the activation arena currently held
+  int threads() const;
+
+  struct State;
+
+ private:
+  std::shared_ptr<const Engine> engine_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace lre

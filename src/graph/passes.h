@@ -1,0 +1,17 @@
+// Graph rewrites run once when an engine is compiled.
+#pragma once
+
+#include <string>
+
+#include "graph/graph.h"
+
+namespace lre {
+
+// Evaluates every node whose inputs are all constant (on the CPU kernels) and turns its outputs
+// into constants. Random ops are left alone.
+void fold_constants(Graph& g, const std::string& model_name);
+
+// Drops nodes none of whose outputs reach a graph output, and nodes whose outputs are all constant.
+void remove_dead_nodes(Graph& g);
+
+}  // namespace lre

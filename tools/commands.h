@@ -1,0 +1,36 @@
+// The `lre` subcommands. Each returns the process exit code; errors propagate as lre::Error and are
+// reported by main().
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "lre/engine.h"
+
+namespace lre::cli {
+
+struct InfoArgs { std::string model; int batch = 1; };
+struct RunArgs { std::string model; std::vector<std::string> inputs; std::string output_dir = "."; int threads = 0; };
+struct BenchArgs {
+  std::string model;
+  int batch = 1, threads = 0, iterations = 100, warmup = 10;
+  std::vector<std::string> shapes;  // NAME=1x3x224x224 overrides
+};
+struct ConformanceArgs {
+  std::string dir, device = "cpu", filter;
+  int jobs = 0, min_pass = 0, timeout_s = 120;
+  bool verbose = false;
+};
+
+int cmd_info(const InfoArgs& args);
+int cmd_run(const RunArgs& args);
+int cmd_bench(const BenchArgs& args);
+int cmd_conformance(const ConformanceArgs& args);
+
+// Inputs of the engine's declared shapes, dynamic dimensions set to `batch` for the first and 1
+// for the rest unless `shapes` names the input; filled with seeded random values.
+NamedTensors random_inputs(const Engine& engine, int batch, const std::map<std::string, Shape>& shapes, unsigned seed);
+std::map<std::string, Shape> parse_shape_overrides(const std::vector<std::string>& specs);
+
+}  // namespace lre::cli
