@@ -60,7 +60,7 @@ std::shared_ptr<const Engine> Engine::load_from_memory(std::string_view bytes, c
                                                        const std::string& base_dir, const std::string& name) {
   if (!options.device.is_cpu())
     throw Error(ErrorCode::Unsupported, name + ": device " + options.device.to_string() +
-                                            " is not available in this build (CPU only)");
+                                            " is not available: the CUDA backend is not part of this release yet");
   if (options.precision != Precision::Fp32)
     throw Error(ErrorCode::Unsupported, name + ": the CPU backend runs in fp32 only");
 

@@ -11,8 +11,7 @@
 
 #include "core/dispatch.h"
 #include "lre/engine.h"
-#include "onnx/onnx_pb.h"
-#include "onnx/tensor_proto.h"
+#include "model_builder.h"
 
 namespace lre::test {
 
@@ -65,37 +64,25 @@ inline void expect_close(const Tensor& got, const std::vector<double>& want, dou
 // A one-node model: inputs are graph inputs (fed at run) or initializers (constant inputs).
 class OpTest {
  public:
-  explicit OpTest(std::string op_type, int opset = 17, std::string domain = "") {
-    model_.set_ir_version(8);
-    auto* op = model_.add_opset_import();
-    op->set_domain(domain);
-    op->set_version(opset);
-    graph_ = model_.mutable_graph();
-    graph_->set_name("test_" + op_type);
-    node_ = graph_->add_node();
-    node_->set_op_type(op_type);
-    node_->set_domain(domain);
-    node_->set_name(op_type + "_node");
+  explicit OpTest(std::string op_type, int opset = 17, std::string domain = "")
+      : builder_(opset, "test_" + op_type), node_(builder_.node(op_type, {}, {}, domain)) {
+    if (!domain.empty()) {
+      auto* op = builder_.proto().add_opset_import();
+      op->set_domain(domain);
+      op->set_version(1);
+    }
   }
 
   OpTest& input(const std::string& name, Tensor value) {
     node_->add_input(name);
-    auto* vi = graph_->add_input();
-    vi->set_name(name);
-    auto* tt = vi->mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(dtype_to_onnx(value.dtype()));
-    auto* shape = tt->mutable_shape();
-    for (int64_t d : value.shape()) shape->add_dim()->set_dim_value(d);
+    std::vector<ModelBuilder::DimSpec> dims(value.shape().begin(), value.shape().end());
+    builder_.input(name, value.dtype(), dims);
     feeds_.emplace_back(name, std::move(value));
     return *this;
   }
   OpTest& constant_input(const std::string& name, const Tensor& value) {
     node_->add_input(name);
-    auto* init = graph_->add_initializer();
-    init->set_name(name);
-    init->set_data_type(dtype_to_onnx(value.dtype()));
-    for (int64_t d : value.shape()) init->add_dims(d);
-    init->set_raw_data(value.raw(), value.nbytes());
+    builder_.initializer(name, value);
     return *this;
   }
   OpTest& omitted_input() {
@@ -104,31 +91,22 @@ class OpTest {
   }
   OpTest& output(const std::string& name) {
     node_->add_output(name);
-    if (!name.empty()) graph_->add_output()->set_name(name);
+    if (!name.empty()) builder_.output(name);
     return *this;
   }
-  OpTest& attr(const std::string& name, int64_t v) { auto* a = add_attr(name, onnx::AttributeProto::INT); a->set_i(v); return *this; }
-  OpTest& attr(const std::string& name, int v) { return attr(name, static_cast<int64_t>(v)); }
-  OpTest& attr(const std::string& name, float v) { auto* a = add_attr(name, onnx::AttributeProto::FLOAT); a->set_f(v); return *this; }
-  OpTest& attr(const std::string& name, const std::string& v) { auto* a = add_attr(name, onnx::AttributeProto::STRING); a->set_s(v); return *this; }
-  OpTest& attr(const std::string& name, const char* v) { return attr(name, std::string(v)); }
-  OpTest& attr(const std::string& name, const std::vector<int64_t>& v) {
-    auto* a = add_attr(name, onnx::AttributeProto::INTS);
-    for (int64_t x : v) a->add_ints(x);
-    return *this;
-  }
-  OpTest& attr(const std::string& name, const std::vector<float>& v) {
-    auto* a = add_attr(name, onnx::AttributeProto::FLOATS);
-    for (float x : v) a->add_floats(x);
-    return *this;
-  }
+  OpTest& attr(const std::string& name, int64_t v) { set_attr(node_, name, v); return *this; }
+  OpTest& attr(const std::string& name, int v) { set_attr(node_, name, static_cast<int64_t>(v)); return *this; }
+  OpTest& attr(const std::string& name, float v) { set_attr(node_, name, v); return *this; }
+  OpTest& attr(const std::string& name, const std::string& v) { set_attr(node_, name, v); return *this; }
+  OpTest& attr(const std::string& name, const char* v) { set_attr(node_, name, std::string(v)); return *this; }
+  OpTest& attr(const std::string& name, const std::vector<int64_t>& v) { set_attr(node_, name, v); return *this; }
+  OpTest& attr(const std::string& name, const std::vector<float>& v) { set_attr(node_, name, v); return *this; }
 
   std::shared_ptr<const Engine> engine(bool optimize = true) const {
-    std::string bytes = model_.SerializeAsString();
     EngineOptions options;
     options.check_model = false;  // outputs carry no declared types
     options.optimize = optimize;
-    return Engine::load_from_memory(bytes, options, ".", "test_model");
+    return Engine::load_from_memory(builder_.bytes(), options, ".", "test_model");
   }
   // Runs with 3 threads so that parallel code paths are exercised.
   std::vector<Tensor> run(int threads = 3) const {
@@ -137,14 +115,7 @@ class OpTest {
   }
 
  private:
-  onnx::AttributeProto* add_attr(const std::string& name, onnx::AttributeProto::AttributeType type) {
-    auto* a = node_->add_attribute();
-    a->set_name(name);
-    a->set_type(type);
-    return a;
-  }
-  onnx::ModelProto model_;
-  onnx::GraphProto* graph_;
+  ModelBuilder builder_;
   onnx::NodeProto* node_;
   NamedTensors feeds_;
 };
