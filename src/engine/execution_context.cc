@@ -159,6 +159,7 @@ void ExecutionContext::run(const NamedTensors& inputs, std::vector<Tensor>& outp
         if (e.output_slot[o] >= 0) {
           dst = &outputs[e.output_slot[o]];
           if (!matches(*dst, desc)) *dst = Tensor(desc.dtype, desc.shape);
+          if (!plan) fresh.descs[o] = desc;
         } else if (!plan) {
           *dst = Tensor(desc.dtype, desc.shape);
           fresh.descs[o] = desc;

@@ -15,8 +15,6 @@ namespace lre {
 
 namespace {
 
-constexpr int64_t kMinOpset = 7;
-
 TensorInfo info_from_value_info(const onnx::ValueInfoProto& vi, const std::string& model) {
   TensorInfo info;
   info.name = vi.name();
@@ -87,10 +85,9 @@ LoadedModel load_onnx_model(std::string_view bytes, const std::string& name, con
     std::string domain = op.domain() == "ai.onnx" ? "" : op.domain();
     g.opsets[domain] = op.version();
   }
-  if (!g.opsets.count("")) g.opsets[""] = 1;  // IR v3 models may omit it; the checker accepts that
-  if (g.opsets[""] < kMinOpset)
-    throw Error(ErrorCode::Unsupported, name + ": opset " + std::to_string(g.opsets[""]) + " is older than the supported minimum " +
-                                            std::to_string(kMinOpset));
+  // IR v3 models may omit the default domain; the checker accepts that. Kernels handle every
+  // opset's attribute forms, so old opsets load like new ones.
+  if (!g.opsets.count("")) g.opsets[""] = 1;
   out.summary.opsets = g.opsets;
 
   for (const auto& init : gp.initializer()) {

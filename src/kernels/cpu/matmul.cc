@@ -2,6 +2,8 @@
 // products at once, one thread each, when a single product is too small to split well.
 #include "kernels/cpu/matmul.h"
 
+#include <algorithm>
+
 #include "kernels/cpu/gemm.h"
 
 namespace lre::cpu {

@@ -3,7 +3,7 @@
 #include "kernels/cpu/quantize.h"
 
 #include <algorithm>
-#include <limits>
+#include <vector>
 
 namespace lre::cpu {
 
@@ -15,32 +15,19 @@ constexpr int64_t kGrain = 1 << 14;  // elements per task: below this threads co
 // about kGrain elements.
 template <typename F>
 void for_channel_blocks(int64_t outer, int64_t channels, int64_t inner, ThreadPool* pool, F&& fn) {
-  int64_t blocks_per_row = std::max<int64_t>(1, inner / kGrain);
-  int64_t block = (inner + blocks_per_row - 1) / std::max<int64_t>(blocks_per_row, 1);
-  int64_t tasks = outer * channels * blocks_per_row;
+  const int64_t rows = outer * channels;
+  const int64_t blocks_per_row = std::max<int64_t>(1, inner / kGrain);
+  const int64_t tasks = rows * blocks_per_row;
   auto run = [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       int64_t row = t / blocks_per_row, b = t % blocks_per_row;
-      int64_t lo = b * block, hi = std::min(inner, lo + block);
-      fn(row / channels, row % channels, lo, hi);
+      fn(row / channels, row % channels, inner * b / blocks_per_row, inner * (b + 1) / blocks_per_row);
     }
   };
-  int64_t rows_per_grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(block, 1));
-  if (pool && tasks > 1 && outer * channels * inner > kGrain) pool->parallel_for(tasks, rows_per_grain, run);
-  else run(0, tasks);
-}
-
-template <typename Q>
-inline Q saturate_round(float v, float zp) {
-  constexpr float lo = static_cast<float>(std::numeric_limits<Q>::min());
-  constexpr float hi = static_cast<float>(std::numeric_limits<Q>::max());
-  // Clamp before rounding so the magic-number rounding stays in range; NaN lands on `lo`.
-  v = !(v >= lo - zp - 1.f) ? lo - zp - 1.f : v;
-  v = v > hi - zp + 1.f ? hi - zp + 1.f : v;
-  float q = round_half_even(v) + zp;
-  q = q < lo ? lo : q;
-  q = q > hi ? hi : q;
-  return static_cast<Q>(static_cast<int32_t>(q));
+  if (pool && tasks > 1 && rows * inner > kGrain)
+    pool->parallel_for(tasks, std::max<int64_t>(1, kGrain / std::max<int64_t>(inner, 1)), run);
+  else
+    run(0, tasks);
 }
 
 }  // namespace
@@ -52,7 +39,7 @@ void quantize_linear(const In* x, const float* scale, const Q* zero_point, Q* y,
     const float s = scale[c];
     const float zp = zero_point ? static_cast<float>(zero_point[c]) : 0.f;
     const int64_t base = (o * channels + c) * inner;
-    for (int64_t i = lo; i < hi; ++i) y[base + i] = saturate_round<Q>(static_cast<float>(x[base + i]) / s, zp);
+    for (int64_t i = lo; i < hi; ++i) y[base + i] = quantize_value<Q>(static_cast<float>(x[base + i]) / s, zp);
   });
 }
 
@@ -85,8 +72,10 @@ void dynamic_quantize_linear(const float* x, int64_t n, uint8_t* y, float* scale
       maxs[static_cast<size_t>(c)] = mx;
     }
   };
-  if (pool && chunks > 1) pool->parallel_for(chunks, 1, reduce);
-  else reduce(0, chunks);
+  if (pool && chunks > 1)
+    pool->parallel_for(chunks, 1, reduce);
+  else
+    reduce(0, chunks);
   for (int64_t c = 0; c < chunks; ++c) {
     lo = std::min(lo, mins[static_cast<size_t>(c)]);
     hi = std::max(hi, maxs[static_cast<size_t>(c)]);
@@ -98,13 +87,29 @@ void dynamic_quantize_linear(const float* x, int64_t n, uint8_t* y, float* scale
     std::fill(y, y + n, uint8_t{0});
     return;
   }
-  const uint8_t zp = saturate_round<uint8_t>(-lo / s, 0.f);
+  const uint8_t zp = quantize_value<uint8_t>(-lo / s, 0.f);
   *zero_point = zp;
   quantize_linear<float, uint8_t>(x, &s, &zp, y, 1, 1, n, pool);
 }
 
-#define LRE_QUANTIZE_INSTANCES(In)                                                                              \
-  template void quantize_linear<In, uint8_t>(const In*, const float*, const uint8_t*, uint8_t*, int64_t, int64_t, \
-                                             int64_t, int64_t, ThreadPool*);                                      \
-  template void quantize_linear<In, int8_t>(const In*, const float*, const int8_t*, int8_t*, int64_t, int64_t,    \
-                                            int64_t, int64_t, ThreadPool*);
+#define LRE_QUANTIZE_INSTANCE(In, Q) \
+  template void quantize_linear<In, Q>(const In*, const float*, const Q*, Q*, int64_t, int64_t, int64_t, ThreadPool*);
+#define LRE_DEQUANTIZE_INSTANCE(Q, Out)                                                                      \
+  template void dequantize_linear<Q, Out>(const Q*, const float*, const Q*, Out*, int64_t, int64_t, int64_t, \
+                                          ThreadPool*);
+#define LRE_QUANTIZE_INSTANCES(T)     \
+  LRE_QUANTIZE_INSTANCE(T, uint8_t)   \
+  LRE_QUANTIZE_INSTANCE(T, int8_t)    \
+  LRE_DEQUANTIZE_INSTANCE(uint8_t, T) \
+  LRE_DEQUANTIZE_INSTANCE(int8_t, T)  \
+  LRE_DEQUANTIZE_INSTANCE(int32_t, T)
+LRE_QUANTIZE_INSTANCES(float)
+LRE_QUANTIZE_INSTANCES(Half)
+LRE_QUANTIZE_INSTANCES(BFloat16)
+LRE_QUANTIZE_INSTANCE(int32_t, uint8_t)
+LRE_QUANTIZE_INSTANCE(int32_t, int8_t)
+#undef LRE_QUANTIZE_INSTANCES
+#undef LRE_DEQUANTIZE_INSTANCE
+#undef LRE_QUANTIZE_INSTANCE
+
+}  // namespace lre::cpu

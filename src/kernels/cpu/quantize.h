@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 
 #include "core/half.h"
 #include "core/thread_pool.h"
@@ -14,6 +15,20 @@ namespace lre::cpu {
 inline float round_half_even(float v) {
   constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23: adding it leaves no fraction bits
   return (v + kMagic) - kMagic;
+}
+
+// saturate(round_half_even(v) + zero_point) into Q's range; NaN gives Q's minimum.
+template <typename Q>
+inline Q quantize_value(float v, float zero_point) {
+  constexpr float lo = static_cast<float>(std::numeric_limits<Q>::min());
+  constexpr float hi = static_cast<float>(std::numeric_limits<Q>::max());
+  // Clamp before rounding so the magic-number rounding stays in range.
+  v = !(v >= lo - zero_point - 1.f) ? lo - zero_point - 1.f : v;
+  v = v > hi - zero_point + 1.f ? hi - zero_point + 1.f : v;
+  float q = round_half_even(v) + zero_point;
+  q = q < lo ? lo : q;
+  q = q > hi ? hi : q;
+  return static_cast<Q>(static_cast<int32_t>(q));
 }
 
 // y = saturate(round_half_even(x / scale[c]) + zero_point[c]). `In` is float, Half, BFloat16 or
