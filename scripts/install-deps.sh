@@ -5,7 +5,7 @@ packages=(
   build-essential cmake pkg-config git
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   googletest libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
-  python3 python3-numpy python3-onnx python3-pybind11 pybind11-dev libdlpack-dev python3-pytest
+  python3 python3-numpy python3-onnx python3-torch python3-pybind11 pybind11-dev libdlpack-dev python3-pytest
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,6 @@
 // Activations with attributes (LeakyRelu, Elu, Selu, Celu, HardSigmoid, ThresholdedRelu, Shrink),
 // Clip (bounds as attributes before opset 11, optional inputs after) and PRelu (slope broadcast).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -128,7 +129,7 @@ class ClipKernel final : public Kernel {
       cpu::unary_map(x.data<T>(), ctx.out(0).data<T>(), x.numel(), &ctx.pool, [&](T v) {
         C c = static_cast<C>(v);
         if (c != c) return v;  // NaN stays NaN
-        return static_cast<T>(c < lo ? lo : c > hi ? hi : c);
+        return static_cast<T>(std::min(std::max(c, lo), hi));  // min > max gives max, as the spec says
       });
     });
   }

@@ -1,6 +1,7 @@
 // Element-wise binary ops with numpy broadcasting: arithmetic, Pow, Mod, BitShift, logic and
 // comparisons. Integer division or modulo by zero is an error, not undefined behaviour.
 #include <cmath>
+#include <type_traits>
 
 #include "core/dispatch.h"
 #include "kernels/cpu/broadcast.h"
@@ -64,9 +65,19 @@ class ArithmeticKernel final : public Kernel {
       }
       cpu::binary_map(a.data<T>(), a.shape(), b.data<T>(), b.shape(), y.data<T>(), y.shape(), &ctx.pool, [](T x, T z) {
         C p = static_cast<C>(x), q = static_cast<C>(z);
-        if constexpr (kOp == Arith::Add) return static_cast<T>(p + q);
+        if constexpr (std::is_integral_v<C> && kOp != Arith::Div) {
+          // Unsigned arithmetic wraps on overflow like numpy instead of being undefined behaviour.
+          using U = std::make_unsigned_t<decltype(p + q)>;
+          U u = static_cast<U>(p), v = static_cast<U>(q);
+          if constexpr (kOp == Arith::Add) return static_cast<T>(u + v);
+          else if constexpr (kOp == Arith::Sub) return static_cast<T>(u - v);
+          else return static_cast<T>(u * v);
+        } else if constexpr (kOp == Arith::Add) return static_cast<T>(p + q);
         else if constexpr (kOp == Arith::Sub) return static_cast<T>(p - q);
         else if constexpr (kOp == Arith::Mul) return static_cast<T>(p * q);
+        else if constexpr (std::is_signed_v<C> && std::is_integral_v<C>)
+          // The one overflowing quotient (lowest / -1) wraps as numpy's does instead of trapping.
+          return static_cast<T>(q == C(-1) ? static_cast<C>(0 - static_cast<std::make_unsigned_t<C>>(p)) : static_cast<C>(p / q));
         else return static_cast<T>(p / q);
       });
     });
@@ -124,7 +135,9 @@ class ModKernel final : public Kernel {
       cpu::binary_map(a.data<T>(), a.shape(), b.data<T>(), b.shape(), y.data<T>(), y.shape(), &ctx.pool, [fmod](T x, T z) {
         C p = static_cast<C>(x), q = static_cast<C>(z);
         if constexpr (std::is_integral_v<C>) {
-          C r = static_cast<C>(p % q);
+          C r = 0;
+          if constexpr (std::is_signed_v<C>) r = q == C(-1) ? C(0) : static_cast<C>(p % q);  // lowest % -1 traps
+          else r = static_cast<C>(p % q);
           if constexpr (std::is_signed_v<C>)
             if (!fmod && r != 0 && ((r < 0) != (q < 0))) r = static_cast<C>(r + q);
           return static_cast<T>(r);

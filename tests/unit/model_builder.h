@@ -55,13 +55,7 @@ class ModelBuilder {
   ModelBuilder& input(const std::string& name, DType dtype, const std::vector<DimSpec>& dims) {
     auto* vi = model_.mutable_graph()->add_input();
     vi->set_name(name);
-    auto* tt = vi->mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(dtype_to_onnx(dtype));
-    auto* shape = tt->mutable_shape();
-    for (const DimSpec& d : dims) {
-      if (std::holds_alternative<int64_t>(d)) shape->add_dim()->set_dim_value(std::get<int64_t>(d));
-      else shape->add_dim()->set_dim_param(std::get<std::string>(d));
-    }
+    set_type(vi, dtype, dims);
     return *this;
   }
   ModelBuilder& initializer(const std::string& name, const Tensor& value) {
@@ -78,15 +72,15 @@ class ModelBuilder {
     for (const auto& o : outputs) n->add_output(o);
     return n;
   }
-  // An output with a declared type; `dtype` omitted leaves the type to inference.
+  // An output without a type leaves it to inference (the ONNX checker then rejects the model).
   ModelBuilder& output(const std::string& name) {
     model_.mutable_graph()->add_output()->set_name(name);
     return *this;
   }
-  ModelBuilder& output(const std::string& name, DType dtype) {
+  ModelBuilder& output(const std::string& name, DType dtype, const std::vector<DimSpec>& dims) {
     auto* vi = model_.mutable_graph()->add_output();
     vi->set_name(name);
-    vi->mutable_type()->mutable_tensor_type()->set_elem_type(dtype_to_onnx(dtype));
+    set_type(vi, dtype, dims);
     return *this;
   }
 
@@ -94,6 +88,16 @@ class ModelBuilder {
   std::string bytes() const { return model_.SerializeAsString(); }
 
  private:
+  static void set_type(onnx::ValueInfoProto* vi, DType dtype, const std::vector<DimSpec>& dims) {
+    auto* tt = vi->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(dtype_to_onnx(dtype));
+    auto* shape = tt->mutable_shape();
+    for (const DimSpec& d : dims) {
+      if (std::holds_alternative<int64_t>(d)) shape->add_dim()->set_dim_value(std::get<int64_t>(d));
+      else shape->add_dim()->set_dim_param(std::get<std::string>(d));
+    }
+  }
+
   onnx::ModelProto model_;
 };
 

@@ -1,8 +1,11 @@
 // Element-wise ops (unary math, activations, broadcasting binary ops, variadic ops, Where) against
 // float64 references written here, on odd shapes so that no vector-width assumption hides a bug.
 #include <functional>
+#include <limits>
 
 #include "op_test_util.h"
+#include "ops/op_util.h"
+#include "ops/op_util.h"
 
 namespace lre::test {
 
@@ -165,6 +168,9 @@ TEST(Clip, AttributesBeforeOpset11InputsAfter) {
   Tensor xi = make_tensor<int32_t>({5}, {-9, -1, 0, 4, 100});
   expect_close(OpTest("Clip", 12).input("x", xi).input("lo", make_tensor<int32_t>({}, {-2})).input("hi", make_tensor<int32_t>({}, {5}))
                    .output("y").run()[0], {-2, -1, 0, 4, 5}, 0, 0);
+  // min > max: every value becomes max.
+  expect_close(OpTest("Clip", 13).input("x", xi.clone()).input("lo", make_tensor<int32_t>({}, {3})).input("hi", make_tensor<int32_t>({}, {1}))
+                   .output("y").run()[0], {1, 1, 1, 1, 1}, 0, 0);
   EXPECT_THROW(OpTest("Clip", 13).input("x", x).input("lo", make_tensor<float>({2}, {0, 1})).output("y").run(), Error);
 }
 
@@ -206,6 +212,8 @@ TEST(Binary, IntegerDivisionTruncatesAndModFollowsPython) {
   expect_close(OpTest("Mod").input("a", fa).input("b", fb).attr("fmod", 1).output("y").run()[0], {1.5, -1.5, 1}, 0, 0);
   EXPECT_THROW(run2("Mod", fa, fb), Error);  // float Mod needs fmod=1
   EXPECT_THROW(run2("Div", a, make_tensor<int32_t>({1}, {0})), Error);
+  // Integer overflow wraps (two's complement), as numpy does.
+  expect_close(run2("Add", make_tensor<int32_t>({1}, {2147483647}), make_tensor<int32_t>({1}, {1})), {-2147483648.0}, 0, 0);
 }
 
 TEST(Pow, ExponentOfAnotherDtype) {
@@ -285,6 +293,24 @@ TEST(Where, ThreeWayBroadcast) {
   EXPECT_EQ(r.shape(), out);
   expect_close(r, want, 0, 0);
   EXPECT_THROW(OpTest("Where").input("c", x).input("x", x).input("y", y).output("r").run(), Error);
+}
+
+}  // namespace lre::test
+
+namespace lre::test {
+
+TEST(Binary, LowestIntegerOverMinusOneDoesNotTrap) {
+  constexpr int32_t lo = std::numeric_limits<int32_t>::lowest();
+  Tensor a = make_tensor<int32_t>({3}, {lo, lo, 7});
+  Tensor b = make_tensor<int32_t>({3}, {-1, 2, -1});
+  auto q = OpTest("Div").input("a", a).input("b", b).output("y").run();
+  EXPECT_EQ(q[0].data<int32_t>()[0], lo);  // wraps, as numpy's int32 division does
+  EXPECT_EQ(q[0].data<int32_t>()[1], lo / 2);
+  EXPECT_EQ(q[0].data<int32_t>()[2], -7);
+  auto r = OpTest("Mod").input("a", a).input("b", b).output("y").run();
+  EXPECT_EQ(r[0].data<int32_t>()[0], 0);
+  EXPECT_EQ(r[0].data<int32_t>()[1], 0);
+  EXPECT_EQ(r[0].data<int32_t>()[2], 0);
 }
 
 }  // namespace lre::test

@@ -163,7 +163,7 @@ TEST(Engine, EveryUnknownOpIsNamedAtLoad) {
   m.node("Relu", {"a"}, {"b"});
   m.node("FrobnicateB", {"b"}, {"c"});
   m.node("FrobnicateB", {"c"}, {"y"});
-  m.output("y", DType::Float32);
+  m.output("y", DType::Float32, {int64_t{4}});
   std::string msg;
   EngineOptions opts;
   opts.check_model = false;
@@ -199,7 +199,7 @@ TEST(Engine, RuntimeShapeErrorsNameTheNode) {
   m.input("a", DType::Float32, {std::string("n")});
   m.input("b", DType::Float32, {std::string("m")});
   m.node("Add", {"a", "b"}, {"y"})->set_name("the_add");
-  m.output("y", DType::Float32);
+  m.output("y", DType::Float32, {std::string("n")});
   auto engine = Engine::load_from_memory(m.bytes());
   ExecutionContext ctx(engine);
   std::string msg;
@@ -218,7 +218,7 @@ TEST(Engine, FoldsConstantsAndDropsDeadNodes) {
   m.node("Add", {"c1", "c2"}, {"c"});      // folded
   m.node("Mul", {"x", "c"}, {"y"});        // kept
   m.node("Exp", {"x"}, {"unused"});        // dead
-  m.output("y", DType::Float32);
+  m.output("y", DType::Float32, {int64_t{5}});
   auto engine = Engine::load_from_memory(m.bytes());
   EXPECT_EQ(engine->summary().nodes_loaded, 3);
   EXPECT_EQ(engine->summary().nodes_compiled, 1);
@@ -240,7 +240,7 @@ TEST(Engine, DataDependentShapesAreReplannedPerRun) {
   m.node("Cast", {"idx"}, {"f"});
   set_attr(m.proto().mutable_graph()->mutable_node(1), "to", int64_t{1});
   m.node("Neg", {"f"}, {"y"});
-  m.output("y", DType::Float32);
+  m.output("y", DType::Float32, {int64_t{1}, std::string("k")});
   auto engine = Engine::load_from_memory(m.bytes());
   ExecutionContext ctx(engine, {.threads = 1});
   std::vector<Tensor> out;
