@@ -53,6 +53,31 @@ Attribute convert_attribute(const onnx::AttributeProto& a, const std::string& ba
   return out;
 }
 
+// The checker resolves external data against the working directory (it is not told the model's
+// directory when given a ModelProto), so it checks a copy whose external initializers carry the
+// data already read from the model's directory.
+void run_checker(const onnx::ModelProto& model, const Graph& g, const std::string& name) {
+  bool external = false;
+  for (const auto& init : model.graph().initializer()) external |= init.data_location() == onnx::TensorProto::EXTERNAL;
+  try {
+    if (!external) {
+      onnx::checker::check_model(model);
+      return;
+    }
+    onnx::ModelProto copy = model;
+    for (auto& init : *copy.mutable_graph()->mutable_initializer()) {
+      if (init.data_location() != onnx::TensorProto::EXTERNAL) continue;
+      const Tensor& t = g.values[g.find_value(init.name())].constant;
+      init.clear_external_data();
+      init.set_data_location(onnx::TensorProto::DEFAULT);
+      init.set_raw_data(t.raw(), t.nbytes());
+    }
+    onnx::checker::check_model(copy);
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::InvalidModel, name + ": the ONNX checker rejects the model: " + e.what());
+  }
+}
+
 }  // namespace
 
 LoadedModel load_onnx_model(std::string_view bytes, const std::string& name, const std::string& base_dir,
@@ -66,13 +91,6 @@ LoadedModel load_onnx_model(std::string_view bytes, const std::string& name, con
                                              std::to_string(bytes.size()) + " bytes; is the file truncated or corrupt?)");
   if (!model.has_graph() || model.ir_version() == 0)
     throw Error(ErrorCode::InvalidModel, name + ": not an ONNX model (no graph or IR version)");
-  if (check_model) {
-    try {
-      onnx::checker::check_model(model);
-    } catch (const std::exception& e) {
-      throw Error(ErrorCode::InvalidModel, name + ": the ONNX checker rejects the model: " + e.what());
-    }
-  }
 
   LoadedModel out;
   Graph& g = out.graph;
@@ -98,6 +116,8 @@ LoadedModel load_onnx_model(std::string_view bytes, const std::string& name, con
     out.summary.parameters += v.constant.numel();
     out.summary.parameter_bytes += v.constant.nbytes();
   }
+  if (check_model) run_checker(model, g, name);
+
   for (const auto& in : gp.input()) {
     int id = g.add_value(in.name());
     if (g.values[id].is_constant) continue;  // an initializer listed as an input (default value)

@@ -1,0 +1,31 @@
+// Builds the lre::Error thrown by LRE_CUDA_CHECK and LRE_CUBLAS_CHECK. Kept out of line so the
+// macros expand to a compare and a call, not to string building at every call site.
+#include "device/cuda/cuda_check.h"
+
+#include <string>
+
+#include "lre/error.h"
+
+namespace lre::cuda {
+
+namespace {
+
+std::string where(const char* expr, const char* file, int line) {
+  return std::string(expr) + " at " + file + ":" + std::to_string(line);
+}
+
+}  // namespace
+
+void throw_cuda_error(cudaError_t status, const char* expr, const char* file, int line) {
+  const ErrorCode code = status == cudaErrorMemoryAllocation ? ErrorCode::OutOfMemory : ErrorCode::Device;
+  throw Error(code, "CUDA error in " + where(expr, file, line) + ": " + cudaGetErrorName(status) + ": " +
+                        cudaGetErrorString(status));
+}
+
+void throw_cublas_error(cublasStatus_t status, const char* expr, const char* file, int line) {
+  const ErrorCode code = status == CUBLAS_STATUS_ALLOC_FAILED ? ErrorCode::OutOfMemory : ErrorCode::Device;
+  throw Error(code, "cuBLAS error in " + where(expr, file, line) + ": " + cublasGetStatusName(status) + ": " +
+                        cublasGetStatusString(status));
+}
+
+}  // namespace lre::cuda
