@@ -31,7 +31,7 @@ int cmd_info(const InfoArgs& args) {
   for (const auto& out : engine->outputs())
     std::printf("  %-24s %-8s %s\n", out.name.c_str(), dtype_name(out.dtype), out.shape_string().c_str());
   std::printf("parameters: %lld (%s)\n", static_cast<long long>(s.parameters), human_bytes(static_cast<double>(s.parameter_bytes)).c_str());
-  std::printf("nodes:      %d loaded, %d after constant folding and dead-node removal\n", s.nodes_loaded, s.nodes_compiled);
+  std::printf("nodes:      %d loaded, %d after constant folding, Conv+BatchNormalization fusion and dead-node removal\n", s.nodes_loaded, s.nodes_compiled);
   std::printf("ops:\n");
   for (const auto& [op, n] : s.op_counts) std::printf("  %-24s %d\n", op.c_str(), n);
 

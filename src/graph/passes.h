@@ -11,6 +11,9 @@ namespace lre {
 // into constants. Random ops are left alone.
 void fold_constants(Graph& g, const std::string& model_name);
 
+// Folds inference BatchNormalization nodes into the Conv that feeds them (constant weights only).
+void fuse_conv_batchnorm(Graph& g);
+
 // Drops nodes none of whose outputs reach a graph output, and nodes whose outputs are all constant.
 void remove_dead_nodes(Graph& g);
 

@@ -232,6 +232,19 @@ TEST(Engine, FoldsConstantsAndDropsDeadNodes) {
   expect_close(ctx.run({{"x", x}})[0], want, 1e-6, 1e-7);
 }
 
+TEST(Engine, ConvBatchNormFusionKeepsResults) {
+  EngineOptions plain;
+  plain.optimize = false;
+  auto fused = Engine::load(fixture("resnet_tiny.onnx"));
+  auto unfused = Engine::load(fixture("resnet_tiny.onnx"), plain);
+  EXPECT_EQ(fused->summary().op_counts.count("BatchNormalization"), 0u);
+  EXPECT_EQ(unfused->summary().op_counts.at("BatchNormalization"), 9);
+  ExecutionContext a(fused), b(unfused);
+  NamedTensors in = {{"image", images(2)}};
+  std::vector<double> want = to_doubles(b.run(in)[0]);
+  expect_close(a.run(in)[0], want, 1e-4, 1e-5);
+}
+
 TEST(Engine, DataDependentShapesAreReplannedPerRun) {
   // NonZero's output size depends on the data: same input shape, different output shapes.
   ModelBuilder m;
