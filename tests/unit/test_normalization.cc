@@ -29,19 +29,18 @@ void stats_ref(const std::vector<double>& x, int64_t n, int64_t c, int64_t inner
   mean.assign(groups, 0);
   var.assign(groups, 0);
   std::vector<double> count(groups, 0);
-  for (int pass = 0; pass < 2; ++pass)
+  auto each = [&](auto&& f) {
     for (int64_t i = 0; i < n; ++i)
       for (int64_t k = 0; k < c; ++k)
-        for (int64_t j = 0; j < inner; ++j) {
-          size_t g = static_cast<size_t>(per_slice ? i * c + k : k);
-          double v = x[static_cast<size_t>((i * c + k) * inner + j)];
-          if (pass == 0) {
-            mean[g] += v;
-            count[g] += 1;
-          } else {
-            var[g] += (v - mean[g]) * (v - mean[g]);
-          }
-        }
+        for (int64_t j = 0; j < inner; ++j)
+          f(static_cast<size_t>(per_slice ? i * c + k : k), x[static_cast<size_t>((i * c + k) * inner + j)]);
+  };
+  each([&](size_t g, double v) {
+    mean[g] += v;
+    count[g] += 1;
+  });
+  for (size_t g = 0; g < groups; ++g) mean[g] /= count[g];
+  each([&](size_t g, double v) { var[g] += (v - mean[g]) * (v - mean[g]); });
   for (size_t g = 0; g < groups; ++g) var[g] /= count[g];
 }
 
