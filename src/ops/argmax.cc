@@ -35,12 +35,7 @@ class ArgKernel final : public Kernel {
     const Tensor& x = ctx.in(0);
     const Shape& s = x.shape();
     const int64_t axis = normalize_axis(axis_, static_cast<int64_t>(s.size()));
-    int64_t outer = 1, n = 1, inner = 1;
-    for (int64_t d = 0; d < static_cast<int64_t>(s.size()); ++d) {
-      if (d < axis) outer *= s[d];
-      else if (d == axis) n = s[d];
-      else inner *= s[d];
-    }
+    const auto [outer, n, inner] = split_at_axis(s, axis);
     dispatch_numeric(x.dtype(), kName, [&]<typename T>() {
       if constexpr (!std::is_same_v<T, bool>)
         cpu::arg_extreme(x.data<T>(), ctx.out(0).data<int64_t>(), outer, n, inner, kLargest, last_, &ctx.pool);

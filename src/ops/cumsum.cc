@@ -27,12 +27,7 @@ class CumSumKernel final : public Kernel {
     const Tensor& x = ctx.in(0);
     const Shape& s = x.shape();
     const int64_t axis = axis_of(ctx.in(1), s.size());
-    int64_t outer = 1, n = 1, inner = 1;
-    for (int64_t d = 0; d < static_cast<int64_t>(s.size()); ++d) {
-      if (d < axis) outer *= s[d];
-      else if (d == axis) n = s[d];
-      else inner *= s[d];
-    }
+    const auto [outer, n, inner] = split_at_axis(s, axis);
     dispatch_numeric(x.dtype(), "CumSum", [&]<typename T>() {
       if constexpr (!std::is_same_v<T, bool>)
         cpu::cumsum(x.data<T>(), ctx.out(0).data<T>(), outer, n, inner, exclusive_, reverse_, &ctx.pool);

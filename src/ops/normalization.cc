@@ -299,12 +299,7 @@ class LpNormKernel final : public Kernel {
     const Tensor& x = ctx.in(0);
     const Shape& s = x.shape();
     const int64_t axis = normalize_axis(axis_, static_cast<int64_t>(s.size()));
-    int64_t outer = 1, n = 1, inner = 1;
-    for (int64_t d = 0; d < static_cast<int64_t>(s.size()); ++d) {
-      if (d < axis) outer *= s[d];
-      else if (d == axis) n = s[d];
-      else inner *= s[d];
-    }
+    const auto [outer, n, inner] = split_at_axis(s, axis);
     dispatch_float(x.dtype(), "LpNormalization", [&]<typename T>() {
       cpu::lp_norm(x.data<T>(), ctx.out(0).data<T>(), outer, n, inner, static_cast<int>(p_), &ctx.pool);
     });

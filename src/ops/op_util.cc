@@ -13,6 +13,16 @@ int64_t normalize_axis(int64_t axis, int64_t rank, const char* what) {
   return axis < 0 ? axis + rank : axis;
 }
 
+AxisSplit split_at_axis(const Shape& s, int64_t axis, bool through_end) {
+  AxisSplit out;
+  for (int64_t d = 0; d < static_cast<int64_t>(s.size()); ++d) {
+    if (d < axis) out.outer *= s[d];
+    else if (d == axis || through_end) out.n *= s[d];
+    else out.inner *= s[d];
+  }
+  return out;
+}
+
 Shape broadcast_shapes(const Shape& a, const Shape& b) {
   size_t rank = std::max(a.size(), b.size());
   Shape out(rank);

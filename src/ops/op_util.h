@@ -17,6 +17,14 @@ namespace lre {
 // Maps axis in [-rank, rank) to [0, rank); `what` names the attribute or input in the error.
 int64_t normalize_axis(int64_t axis, int64_t rank, const char* what = "axis");
 
+// A shape seen as (outer, n, inner) around `axis` (already normalised): the layout of every
+// op that works along one axis. With `through_end`, n spans axis to the last dimension (the 2-D
+// coercion of Softmax before opset 13) and inner is 1.
+struct AxisSplit {
+  int64_t outer = 1, n = 1, inner = 1;
+};
+AxisSplit split_at_axis(const Shape& s, int64_t axis, bool through_end = false);
+
 // Numpy-style broadcast of two or more shapes; throws naming both shapes when incompatible.
 Shape broadcast_shapes(const Shape& a, const Shape& b);
 

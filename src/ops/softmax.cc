@@ -26,12 +26,7 @@ class SoftmaxKernel final : public Kernel {
     const Tensor& x = ctx.in(0);
     const Shape& s = x.shape();
     const int64_t axis = normalize_axis(axis_, static_cast<int64_t>(s.size()));
-    int64_t outer = 1, n = 1, inner = 1;
-    for (int64_t d = 0; d < static_cast<int64_t>(s.size()); ++d) {
-      if (d < axis) outer *= s[d];
-      else if (d == axis || flatten_) n *= s[d];
-      else inner *= s[d];
-    }
+    const auto [outer, n, inner] = split_at_axis(s, axis, flatten_);
     dispatch_float(x.dtype(), name(), [&]<typename T>() {
       cpu::softmax(x.data<T>(), ctx.out(0).data<T>(), outer, n, inner, kKind, &ctx.pool);
     });
