@@ -121,6 +121,27 @@ void depthwise_channel(const float* x, const float* w, float bias, float* y, con
   } while (next_index(oidx, g.out, r - 1));
 }
 
+// Adds one bias value per output channel to (channels, plane) output rows.
+void add_channel_bias(float* y, const float* bias, int64_t channels, int64_t plane) {
+  for (int64_t m = 0; m < channels; ++m)
+    for (int64_t p = 0; p < plane; ++p) y[m * plane + p] += bias[m];
+}
+
+// Runs one(task, pool_for_the_gemm, scratch) for every (image, group) task: big tasks one after
+// another with the pool inside their gemm, small ones spread across the pool.
+template <typename F>
+void run_conv_tasks(int64_t tasks, double flops, ThreadPool* pool, F&& one) {
+  if (!pool || tasks == 1 || flops > kSmallGemmFlops) {
+    std::vector<float> col;
+    for (int64_t t = 0; t < tasks; ++t) one(t, pool, col);
+    return;
+  }
+  pool->parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
+    std::vector<float> col;
+    for (int64_t t = t0; t < t1; ++t) one(t, nullptr, col);
+  });
+}
+
 }  // namespace
 
 void conv_f32(const float* x, const float* w, const float* bias, float* y, int64_t batch, int64_t channels,
@@ -157,22 +178,9 @@ void conv_f32(const float* x, const float* w, const float* bias, float* y, int64
     }
     float* yg = y + (n * out_channels + gi * mg) * plane;
     gemm_f32(false, false, mg, plane, kdim, 1.f, w + gi * mg * kdim, kdim, patches, plane, 0.f, yg, plane, inner);
-    if (bias)
-      for (int64_t m = 0; m < mg; ++m) {
-        const float b = bias[gi * mg + m];
-        for (int64_t p = 0; p < plane; ++p) yg[m * plane + p] += b;
-      }
+    if (bias) add_channel_bias(yg, bias + gi * mg, mg, plane);
   };
-  const int64_t tasks = batch * group;
-  if (!pool || tasks == 1 || flops > kSmallGemmFlops) {
-    std::vector<float> col;
-    for (int64_t t = 0; t < tasks; ++t) one(t, pool, col);
-    return;
-  }
-  pool->parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
-    std::vector<float> col;
-    for (int64_t t = t0; t < t1; ++t) one(t, nullptr, col);
-  });
+  run_conv_tasks(batch * group, flops, pool, one);
 }
 
 void conv_i32(const int32_t* x, const int32_t* w, int32_t* y, int64_t batch, int64_t channels, int64_t out_channels,
@@ -217,22 +225,9 @@ void conv_transpose_f32(const float* x, const float* w, const float* bias, float
       if (inner) inner->parallel_for(mg, 1, scatter);
       else scatter(0, mg);
     }
-    if (bias)
-      for (int64_t m = 0; m < mg; ++m) {
-        const float b = bias[gi * mg + m];
-        for (int64_t p = 0; p < out_plane; ++p) yg[m * out_plane + p] += b;
-      }
+    if (bias) add_channel_bias(yg, bias + gi * mg, mg, out_plane);
   };
-  const int64_t tasks = batch * group;
-  if (!pool || tasks == 1 || flops > kSmallGemmFlops) {
-    std::vector<float> col;
-    for (int64_t t = 0; t < tasks; ++t) one(t, pool, col);
-    return;
-  }
-  pool->parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
-    std::vector<float> col;
-    for (int64_t t = t0; t < t1; ++t) one(t, nullptr, col);
-  });
+  run_conv_tasks(batch * group, flops, pool, one);
 }
 
 }  // namespace lre::cpu
