@@ -314,3 +314,18 @@ TEST(Binary, LowestIntegerOverMinusOneDoesNotTrap) {
 }
 
 }  // namespace lre::test
+
+namespace lre::test {
+
+TEST(Variadic, EmptyOutputsAreFine) {
+  Tensor a = random_tensor(DType::Float32, {0, 3}, 1);
+  Tensor b = random_tensor(DType::Float32, {1, 3}, 2);
+  for (const char* op : {"Max", "Min", "Sum", "Mean"}) {
+    auto out = OpTest(op).input("a", a).input("b", b).output("y").run();
+    EXPECT_EQ(out[0].shape(), (Shape{0, 3})) << op;
+  }
+  auto sum = OpTest("Add").input("a", a).input("b", b).output("y").run();
+  EXPECT_EQ(sum[0].shape(), (Shape{0, 3}));
+}
+
+}  // namespace lre::test

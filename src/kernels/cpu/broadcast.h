@@ -66,6 +66,7 @@ class BroadcastIndexer {
   // offset at the row's first element; the row has inner() elements.
   template <typename F>
   void for_rows(int64_t r0, int64_t r1, F&& f) const {
+    if (r0 >= r1) return;  // also keeps empty outputs (a zero dimension) away from the divisions
     size_t nd = dims_.size();
     std::vector<int64_t> idx(nd, 0);
     std::array<int64_t, N> off{};
