@@ -69,6 +69,9 @@ else
   failed=1
 fi
 
+# Benchmarks, each beside its peer in the same job; the tables also go to bench/results/ by hand.
+run "bench elementwise" bench-elementwise.md 120 bash bench/elementwise.sh "$pkg"
+
 # Names of failed tests in any log, once each.
 failing() {
   grep -h -E '^\[  FAILED  \] [A-Za-z]' "$out"/*.log 2>/dev/null | sed -E 's/^\[  FAILED  \] ([^ ,]+).*/\1/' | sort -u
@@ -84,4 +87,5 @@ echo
 echo "GPU check ($(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)); logs in $out:"
 for r in "${rows[@]}"; do echo "$r"; done
 [ -n "$(failing)" ] && echo "failing tests ($(failing | wc -l)), first 10:" && failing | head -n 10
+echo; cat "$out/bench-elementwise.md" 2>/dev/null
 exit $failed

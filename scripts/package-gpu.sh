@@ -16,7 +16,7 @@ command -v ninja >/dev/null && generator=(-G Ninja)
 
 cmake -S . -B "$work" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DLRE_CUDA=ON \
   -DCMAKE_CUDA_ARCHITECTURES="$archs" -DLRE_PYTHON=OFF >/dev/null
-cmake --build "$work" -j "$jobs" --target lre lre_cli lre_unit_tests lre_gpu_tests
+cmake --build "$work" -j "$jobs" --target lre lre_cli lre_unit_tests lre_gpu_tests lre_bench_elementwise
 
 rm -rf "$pkg"
 mkdir -p "$pkg/lib" "$pkg/tests" "$pkg/models"
@@ -25,7 +25,9 @@ cp "$work/liblre.so.0.1.0" "$pkg/"
 ln -s liblre.so.0.1.0 "$pkg/liblre.so.0"
 cp "$work/lre" "$pkg/"
 cp "$work/tests/lre_unit_tests" "$work/tests/lre_gpu_tests" "$pkg/tests/"
-strip --strip-unneeded "$pkg/liblre.so.0.1.0" "$pkg/lre" "$pkg/tests/lre_unit_tests" "$pkg/tests/lre_gpu_tests"
+mkdir -p "$pkg/bench"
+cp "$work/lre_bench_elementwise" "$pkg/bench/"
+strip --strip-unneeded "$pkg/liblre.so.0.1.0" "$pkg/lre" "$pkg/tests/lre_unit_tests" "$pkg/tests/lre_gpu_tests" "$pkg/bench/lre_bench_elementwise"
 
 # Shared libraries from Debian's folders, except those an Ubuntu 24.04 + CUDA 13 machine has
 # (glibc's, the compiler runtime, zlib, the CUDA driver, runtime and cuBLAS, which must match its driver).

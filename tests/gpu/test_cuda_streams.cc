@@ -53,6 +53,13 @@ TEST_F(CudaStreams, WrapDoesNotOwn) {
 // An event orders B after A on the device, and the host only polls.
 TEST_F(CudaStreams, EventOrdersStreamsWithoutHostWait) {
   CudaStream a, b;
+  // Warm-up outside the timed part: the first launch of a kernel loads its module (lazy loading),
+  // which waits for the whole device, and the first allocation grows the pool.
+  {
+    DeviceTensor w = poisoned(DType::Float32, 1024, b);
+    cuda::launch_unary(cuda::UnaryOp::Abs, DType::Float32, w.data, w.data, 1024, b);
+    b.synchronize();
+  }
   launch_spin(100 * kMs, a);
   CudaEvent after_a, after_b;
   after_a.record(a);

@@ -17,6 +17,10 @@ std::string where(const char* expr, const char* file, int line) {
 }  // namespace
 
 void throw_cuda_error(cudaError_t status, const char* expr, const char* file, int line) {
+  // The runtime also keeps a failed call's status as the thread's "last error", which the next
+  // launch check would read and blame on an innocent kernel. It is reported here, so clear it
+  // (sticky errors, which poison the context, stay whatever we do).
+  static_cast<void>(cudaGetLastError());
   const ErrorCode code = status == cudaErrorMemoryAllocation ? ErrorCode::OutOfMemory : ErrorCode::Device;
   throw Error(code, "CUDA error in " + where(expr, file, line) + ": " + cudaGetErrorName(status) + ": " +
                         cudaGetErrorString(status));
