@@ -96,7 +96,7 @@ struct BroadcastCase {
 };
 
 // Same shape, scalars either side, rows, columns, outer products, mixed 4-D, rank 0, size 1,
-// empty, and an unaligned same-shape case: each kernel path of launch_binary.
+// empty, unaligned cases and aligned rows: each kernel path of launch_binary.
 const BroadcastCase kBroadcastCases[] = {
     {{3, 45, 7}, {3, 45, 7}},
     {{1000, 37}, {1}},
@@ -114,6 +114,11 @@ const BroadcastCase kBroadcastCases[] = {
     {{1031}, {1031}, 1},
     {{31, 67}, {67}, 1},
     {{1100003}, {1100003}},
+    // Row path with 16-byte aligned rows (vectorised), a row operand broadcast over rows, and
+    // more rows than the grid's y dimension holds (65535).
+    {{6, 64}, {6, 1}},
+    {{1, 64}, {6, 64}},
+    {{70001, 8}, {70001, 1}},
 };
 
 class CudaBinary : public GpuParamTest<std::tuple<BinaryOp, DType>> {};

@@ -1,6 +1,7 @@
 // Unary and broadcasting binary element-wise kernels for float32, float16 and bfloat16, computing
 // in float32. Contiguous operands go through 16-byte vector loads when aligned; other broadcasts
 // walk coalesced dimensions (merged like src/kernels/cpu/broadcast.h) with strides passed by value.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -113,9 +114,10 @@ void launch_unary_typed(const void* x, void* y, int64_t n, cudaStream_t stream) 
   LRE_CUDA_CHECK_LAUNCH();
 }
 
-// Operands that walk y contiguously (kScalar = false) or are one broadcast value (true).
+// Operands that walk y contiguously (kScalar = false) or are one broadcast value (true); the
+// loop over n elements is spread over the x dimension of the grid.
 template <BinaryOp kOp, typename T, int kVec, bool kAScalar, bool kBScalar>
-__global__ void __launch_bounds__(kBlockThreads) binary_contiguous_kernel(const T* a, const T* b, T* y, int64_t n) {
+__device__ __forceinline__ void binary_contiguous(const T* a, const T* b, T* y, int64_t n) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t packs = n / kVec;
@@ -132,6 +134,21 @@ __global__ void __launch_bounds__(kBlockThreads) binary_contiguous_kernel(const 
   }
   for (int64_t i = packs * kVec + first; i < n; i += stride)
     y[i] = from_float<T>(apply_binary<kOp>(kAScalar ? a0 : to_float(a[i]), kBScalar ? b0 : to_float(b[i])));
+}
+
+template <BinaryOp kOp, typename T, int kVec, bool kAScalar, bool kBScalar>
+__global__ void __launch_bounds__(kBlockThreads) binary_contiguous_kernel(const T* a, const T* b, T* y, int64_t n) {
+  binary_contiguous<kOp, T, kVec, kAScalar, kBScalar>(a, b, y, n);
+}
+
+// Two coalesced dimensions where, along each row, every operand is contiguous or constant (a
+// per-channel bias over (channels, plane)): rows go to the grid's y dimension and each row is the
+// contiguous case, so no element pays for index divisions.
+template <BinaryOp kOp, typename T, int kVec, bool kAScalar, bool kBScalar>
+__global__ void __launch_bounds__(kBlockThreads) binary_rows_kernel(const T* a, const T* b, T* y, int64_t rows,
+                                                                    int64_t cols, int64_t a_row, int64_t b_row) {
+  for (int64_t r = blockIdx.y; r < rows; r += gridDim.y)
+    binary_contiguous<kOp, T, kVec, kAScalar, kBScalar>(a + r * a_row, b + r * b_row, y + r * cols, cols);
 }
 
 // Coalesced dimensions, innermost first, with each operand's element stride (0 where it
@@ -232,6 +249,25 @@ void launch_contiguous(const T* a, const T* b, T* y, int64_t n, cudaStream_t str
   LRE_CUDA_CHECK_LAUNCH();
 }
 
+template <BinaryOp kOp, typename T, bool kAScalar, bool kBScalar>
+void launch_rows(const T* a, const T* b, T* y, const BroadcastStrides& s, cudaStream_t stream) {
+  constexpr int kVec = kVecWidth<T>;
+  const int64_t cols = s.dims[0], rows = s.dims[1];
+  const int64_t row_bytes = cols * static_cast<int64_t>(sizeof(T));
+  // Every row of every contiguous operand must start on a Pack boundary for the vector path.
+  const bool aligned = row_bytes % 16 == 0 && is_aligned(y, 16) &&
+                       (kAScalar || (is_aligned(a, 16) && s.a[1] * static_cast<int64_t>(sizeof(T)) % 16 == 0)) &&
+                       (kBScalar || (is_aligned(b, 16) && s.b[1] * static_cast<int64_t>(sizeof(T)) % 16 == 0));
+  const int vec = aligned ? kVec : 1;
+  const dim3 grid(std::min<unsigned>(grid_for((cols + vec - 1) / vec), 1024u),
+                  static_cast<unsigned>(std::min<int64_t>(rows, 65535)));
+  if (aligned)
+    binary_rows_kernel<kOp, T, kVec, kAScalar, kBScalar><<<grid, kBlockThreads, 0, stream>>>(a, b, y, rows, cols, s.a[1], s.b[1]);
+  else
+    binary_rows_kernel<kOp, T, 1, kAScalar, kBScalar><<<grid, kBlockThreads, 0, stream>>>(a, b, y, rows, cols, s.a[1], s.b[1]);
+  LRE_CUDA_CHECK_LAUNCH();
+}
+
 template <BinaryOp kOp, typename T>
 void launch_binary_typed(const void* a, const void* b, void* y, int64_t n, const BroadcastStrides& s,
                          cudaStream_t stream) {
@@ -244,6 +280,12 @@ void launch_binary_typed(const void* a, const void* b, void* y, int64_t n, const
     launch_contiguous<kOp, T, true, false>(at, bt, yt, n, stream);
   } else if (s.rank == 1 && s.a[0] == 1 && s.b[0] == 0) {
     launch_contiguous<kOp, T, false, true>(at, bt, yt, n, stream);
+  } else if (s.rank == 2 && s.a[0] == 1 && s.b[0] == 0) {
+    launch_rows<kOp, T, false, true>(at, bt, yt, s, stream);
+  } else if (s.rank == 2 && s.a[0] == 0 && s.b[0] == 1) {
+    launch_rows<kOp, T, true, false>(at, bt, yt, s, stream);
+  } else if (s.rank == 2 && s.a[0] == 1 && s.b[0] == 1) {
+    launch_rows<kOp, T, false, false>(at, bt, yt, s, stream);
   } else {
     binary_broadcast_kernel<kOp, T><<<grid_for(n), kBlockThreads, 0, stream>>>(at, bt, yt, n, s);
     LRE_CUDA_CHECK_LAUNCH();
