@@ -25,23 +25,23 @@ bool matches(const Tensor& t, const TensorDesc& d) {
 
 size_t desc_bytes(const TensorDesc& d) { return static_cast<size_t>(shape_numel(d.shape)) * dtype_size(d.dtype); }
 
+// Message strings are built only on failure: a valid run pays for comparisons alone.
 void validate_input(const std::string& model, const TensorInfo& info, const Tensor& t) {
-  std::string what = model + ": input '" + info.name + "'";
-  if (!t.defined()) throw Error(ErrorCode::InvalidArgument, what + " is an undefined tensor");
-  if (!t.device().is_cpu())
-    throw Error(ErrorCode::InvalidArgument, what + " is on " + t.device().to_string() + ", the engine runs on cpu");
-  if (t.dtype() != info.dtype)
-    throw Error(ErrorCode::InvalidArgument, what + " expects " + dtype_name(info.dtype) + ", got " + dtype_name(t.dtype()));
-  if (t.numel() > 0 && t.raw() == nullptr) throw Error(ErrorCode::InvalidArgument, what + " has no data");
+  auto fail_input = [&](const std::string& why) {
+    throw Error(ErrorCode::InvalidArgument, model + ": input '" + info.name + "' " + why);
+  };
+  if (!t.defined()) fail_input("is an undefined tensor");
+  if (!t.device().is_cpu()) fail_input("is on " + t.device().to_string() + ", the engine runs on cpu");
+  if (t.dtype() != info.dtype) fail_input(std::string("expects ") + dtype_name(info.dtype) + ", got " + dtype_name(t.dtype()));
+  if (t.numel() > 0 && t.raw() == nullptr) fail_input("has no data");
   if (!info.shape_known) return;
   if (t.rank() != info.shape.size())
-    throw Error(ErrorCode::InvalidArgument, what + " expects rank " + std::to_string(info.shape.size()) + " " +
-                                                info.shape_string() + ", got shape " + shape_to_string(t.shape()));
+    fail_input("expects rank " + std::to_string(info.shape.size()) + " " + info.shape_string() + ", got shape " +
+               shape_to_string(t.shape()));
   for (size_t i = 0; i < info.shape.size(); ++i)
     if (!info.shape[i].is_dynamic() && info.shape[i].value != t.dim(i))
-      throw Error(ErrorCode::InvalidArgument, what + " expects dimension " + std::to_string(i) + " to be " +
-                                                  std::to_string(info.shape[i].value) + " " + info.shape_string() +
-                                                  ", got shape " + shape_to_string(t.shape()));
+      fail_input("expects dimension " + std::to_string(i) + " to be " + std::to_string(info.shape[i].value) + " " +
+                 info.shape_string() + ", got shape " + shape_to_string(t.shape()));
 }
 
 }  // namespace
