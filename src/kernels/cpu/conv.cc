@@ -17,6 +17,20 @@ namespace {
 // images then run side by side instead.
 constexpr double kSmallGemmFlops = 4e6;
 
+// The input row (over all but the last spatial dimension) that output position oidx reads through
+// kernel position kidx, as a row index in xoff; false when that row lies in the padding.
+bool leading_input_row(const WindowGeometry& g, const std::vector<int64_t>& oidx, const std::vector<int64_t>& kidx,
+                       int64_t& xoff) {
+  bool inside = true;
+  xoff = 0;
+  for (size_t d = 0; d + 1 < oidx.size(); ++d) {
+    const int64_t iv = oidx[d] * g.strides[d] - g.pads_begin[d] + kidx[d] * g.dilations[d];
+    inside = inside && iv >= 0 && iv < g.in[d];
+    xoff = xoff * g.in[d] + iv;
+  }
+  return inside;
+}
+
 // One channel's patches: col (prod(kernel), prod(out)) gathers the image, zero where the window
 // hits padding; kScatter does the adjoint, adding col back into the image (col2im).
 template <typename T, bool kScatter>
@@ -36,12 +50,7 @@ void patches_channel(std::conditional_t<kScatter, T*, const T*> image, std::cond
     int64_t o = 0;
     do {
       int64_t xoff = 0;
-      bool inside = true;
-      for (size_t d = 0; d + 1 < r; ++d) {
-        int64_t iv = oidx[d] * g.strides[d] - g.pads_begin[d] + kidx[d] * g.dilations[d];
-        inside = inside && iv >= 0 && iv < g.in[d];
-        xoff = xoff * g.in[d] + iv;
-      }
+      const bool inside = leading_input_row(g, oidx, kidx, xoff);
       auto seg = crow + o * ow_count;
       if constexpr (kScatter) {
         if (inside) {
@@ -95,12 +104,7 @@ void depthwise_channel(const float* x, const float* w, float bias, float* y, con
     int64_t klead = 0;  // index of the kernel row over the leading dimensions
     do {
       int64_t xoff = 0;
-      bool inside = true;
-      for (size_t d = 0; d + 1 < r; ++d) {
-        int64_t iv = oidx[d] * g.strides[d] - g.pads_begin[d] + kidx[d] * g.dilations[d];
-        inside = inside && iv >= 0 && iv < g.in[d];
-        xoff = xoff * g.in[d] + iv;
-      }
+      const bool inside = leading_input_row(g, oidx, kidx, xoff);
       if (inside) {
         for (int64_t kw = 0; kw < kw_count; ++kw) {
           const int64_t offset = kw * g.dilations[r - 1] - g.pads_begin[r - 1];
