@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/strides.h"
 #include "lre/error.h"
 #include "lre/tensor.h"
 
@@ -27,9 +28,6 @@ AxisSplit split_at_axis(const Shape& s, int64_t axis, bool through_end = false);
 
 // Numpy-style broadcast of two or more shapes; throws naming both shapes when incompatible.
 Shape broadcast_shapes(const Shape& a, const Shape& b);
-
-// Row-major strides in elements.
-std::vector<int64_t> strides_of(const Shape& s);
 
 // Strides of `in` broadcast to `out` (0 along broadcast dimensions); `in` is right-aligned.
 std::vector<int64_t> broadcast_strides(const Shape& in, const Shape& out);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/strides.h"
 #include "kernels/cpu/maybe_parallel.h"
 
 namespace lre::cpu {
@@ -44,12 +45,7 @@ void gather_elements(const void* data, const Shape& data_shape, void* out, size_
   const int64_t n = shape_numel(indices_shape);
   if (n == 0) return;
   const size_t rank = data_shape.size();
-  std::vector<int64_t> strides(rank);
-  int64_t acc = 1;
-  for (size_t d = rank; d-- > 0;) {
-    strides[d] = acc;
-    acc *= data_shape[d];
-  }
+  const std::vector<int64_t> strides = strides_of(data_shape);
   const int64_t axis_dim = data_shape[static_cast<size_t>(axis)], axis_stride = strides[static_cast<size_t>(axis)];
   for (int64_t i = 0; i < n; ++i) wrap_index(indices[i], axis_dim, "GatherElements");
   dispatch_element_bytes(elem_bytes, [&]<typename T>() {
@@ -85,13 +81,8 @@ void gather_elements(const void* data, const Shape& data_shape, void* out, size_
 void gather_nd(const void* data, void* out, size_t elem_bytes, int64_t batch, const Shape& index_dims, int64_t slice,
                IndexData indices, int64_t count, ThreadPool* pool) {
   const int64_t k = static_cast<int64_t>(index_dims.size());
-  std::vector<int64_t> slice_strides(index_dims.size());
-  int64_t acc = 1;
-  for (size_t d = index_dims.size(); d-- > 0;) {
-    slice_strides[d] = acc;
-    acc *= index_dims[d];
-  }
-  const int64_t batch_slices = acc;
+  const std::vector<int64_t> slice_strides = strides_of(index_dims);
+  const int64_t batch_slices = shape_numel(index_dims);
   for (int64_t i = 0; i < batch * count * k; ++i) wrap_index(indices[i], index_dims[static_cast<size_t>(i % k)], "GatherND");
   dispatch_element_bytes(elem_bytes, [&]<typename T>() {
     const T* src = static_cast<const T*>(data);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/dispatch.h"
+#include "core/strides.h"
 #include "kernels/cpu/maybe_parallel.h"
 
 namespace lre::cpu {
@@ -32,12 +33,7 @@ void scatter_elements(DType dtype, void* out, const Shape& out_shape, const void
   const int64_t n = shape_numel(indices_shape);
   if (n == 0) return;
   const size_t rank = out_shape.size(), ax = static_cast<size_t>(axis);
-  std::vector<int64_t> strides(rank);
-  int64_t acc = 1;
-  for (size_t d = rank; d-- > 0;) {
-    strides[d] = acc;
-    acc *= out_shape[d];
-  }
+  const std::vector<int64_t> strides = strides_of(out_shape);
   const int64_t axis_dim = out_shape[ax];
   for (int64_t i = 0; i < n; ++i) wrap_index(indices[i], axis_dim, "ScatterElements");
   int64_t blocks = 1;
@@ -66,12 +62,7 @@ void scatter_elements(DType dtype, void* out, const Shape& out_shape, const void
 void scatter_nd(DType dtype, void* out, const Shape& index_dims, int64_t slice, const void* updates, IndexData indices,
                 int64_t count, ScatterReduction reduction) {
   const int64_t k = static_cast<int64_t>(index_dims.size());
-  std::vector<int64_t> slice_strides(index_dims.size());
-  int64_t acc = 1;
-  for (size_t d = index_dims.size(); d-- > 0;) {
-    slice_strides[d] = acc;
-    acc *= index_dims[d];
-  }
+  const std::vector<int64_t> slice_strides = strides_of(index_dims);
   for (int64_t i = 0; i < count * k; ++i) wrap_index(indices[i], index_dims[static_cast<size_t>(i % k)], "ScatterND");
   dispatch_dtype(dtype, [&]<typename T>() {
     T* dst = static_cast<T*>(out);
