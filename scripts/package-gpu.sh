@@ -15,7 +15,7 @@ command -v ninja >/dev/null && generator=(-G Ninja)
 [ -f "$work/CMakeCache.txt" ] && generator=()  # keep the generator the tree was made with
 
 cmake -S . -B "$work" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DLRE_CUDA=ON \
-  -DCMAKE_CUDA_ARCHITECTURES="$archs" -DLRE_PYTHON=OFF >/dev/null
+  -DCMAKE_CUDA_ARCHITECTURES="$archs" -DLRE_PYTHON=OFF -DLRE_FFMPEG=OFF >/dev/null
 cmake --build "$work" -j "$jobs" --target lre lre_cli lre_unit_tests lre_gpu_tests lre_bench_elementwise
 
 rm -rf "$pkg"
