@@ -80,10 +80,10 @@ std::vector<fs::path> sorted_files(const fs::path& dir, const std::string& prefi
   return out;
 }
 
-Outcome run_case(const fs::path& dir) {
+Outcome run_case(const fs::path& dir, const EngineOptions& options) {
   std::shared_ptr<const Engine> engine;
   try {
-    engine = Engine::load((dir / "model.onnx").string());
+    engine = Engine::load((dir / "model.onnx").string(), options);
   } catch (const Error& e) {
     return {e.code() == ErrorCode::Unsupported ? Status::Skip : Status::Fail, e.what()};
   }
@@ -127,10 +127,10 @@ struct Running {
   bool timed_out = false;
 };
 
-void child_main(const fs::path& dir, int fd) {
+void child_main(const fs::path& dir, const EngineOptions& options, int fd) {
   Outcome o;
   try {
-    o = run_case(dir);
+    o = run_case(dir, options);
   } catch (const Error& e) {
     o = {e.code() == ErrorCode::Unsupported ? Status::Skip : Status::Fail, e.what()};
   } catch (const std::exception& e) {
@@ -153,8 +153,9 @@ void child_main(const fs::path& dir, int fd) {
 }  // namespace
 
 int cmd_conformance(const ConformanceArgs& args) {
-  if (args.device != "cpu")
-    throw Error(ErrorCode::Unsupported, "conformance: device '" + args.device + "' is not available in this build (cpu only)");
+  // Parsed here, in the parent: each case runs in a forked child, and the parent never touches
+  // the GPU (a process that has must not fork).
+  const EngineOptions options = engine_options(args.target);
   if (!fs::is_directory(args.dir)) throw Error(ErrorCode::Io, args.dir + ": not a directory");
   std::vector<fs::path> cases;
   std::regex filter(args.filter.empty() ? ".*" : args.filter);
@@ -178,7 +179,7 @@ int cmd_conformance(const ConformanceArgs& args) {
       if (pid < 0) throw Error(ErrorCode::Internal, "conformance: fork() failed");
       if (pid == 0) {
         close(fds[0]);
-        child_main(cases[next], fds[1]);
+        child_main(cases[next], options, fds[1]);
       }
       close(fds[1]);
       running.push_back({pid, next, fds[0], "", std::chrono::steady_clock::now()});

@@ -8,7 +8,7 @@
 namespace lre::cli {
 
 int cmd_run(const RunArgs& args) {
-  auto engine = Engine::load(args.model);
+  auto engine = Engine::load(args.model, engine_options(args.target));
   NamedTensors inputs;
   for (const std::string& spec : args.inputs) {
     auto eq = spec.find('=');

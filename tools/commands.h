@@ -11,14 +11,27 @@
 namespace lre::cli {
 
 struct InfoArgs { std::string model; int batch = 1; };
-struct RunArgs { std::string model; std::vector<std::string> inputs; std::string output_dir = "."; int threads = 0; };
+// Where and how engines are built: --device cpu|cuda[:N], --precision fp32|fp16|bf16.
+struct TargetArgs {
+  std::string device = "cpu", precision = "fp32";
+};
+struct RunArgs {
+  std::string model;
+  std::vector<std::string> inputs;
+  std::string output_dir = ".";
+  int threads = 0;
+  TargetArgs target;
+};
 struct BenchArgs {
   std::string model;
   int batch = 1, threads = 0, iterations = 100, warmup = 10;
+  int contexts = 1;  // contexts run side by side, each from its own thread (on its own stream)
   std::vector<std::string> shapes;  // NAME=1x3x224x224 overrides
+  TargetArgs target;
 };
 struct ConformanceArgs {
-  std::string dir, device = "cpu", filter;
+  std::string dir, filter;
+  TargetArgs target;
   int jobs = 0, min_pass = 0, timeout_s = 120;
   bool verbose = false;
 };
@@ -31,6 +44,8 @@ int cmd_conformance(const ConformanceArgs& args);
 // Inputs of the engine's declared shapes, dynamic dimensions set to `batch` for the first and 1
 // for the rest unless `shapes` names the input; filled with seeded random values.
 NamedTensors random_inputs(const Engine& engine, int batch, const std::map<std::string, Shape>& shapes, unsigned seed);
+// Engine options from --device and --precision.
+EngineOptions engine_options(const TargetArgs& target);
 std::map<std::string, Shape> parse_shape_overrides(const std::vector<std::string>& specs);
 
 }  // namespace lre::cli

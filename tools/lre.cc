@@ -4,6 +4,16 @@
 
 #include "commands.h"
 
+namespace {
+
+void add_target_options(CLI::App* cmd, lre::cli::TargetArgs& target) {
+  cmd->add_option("--device", target.device, "cpu, cuda or cuda:N");
+  cmd->add_option("--precision", target.precision, "fp32, fp16 or bf16 (fp16/bf16 on cuda)")
+      ->check(CLI::IsMember({"fp32", "fp16", "bf16"}));
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace lre::cli;
   CLI::App app{"lre: run ONNX models on the LRE runtime"};
@@ -20,6 +30,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--input,-i", run.inputs, "NAME=FILE.npy (or FILE.npy for a one-input model)")->required();
   run_cmd->add_option("--output-dir,-o", run.output_dir, "Directory for the output .npy files");
   run_cmd->add_option("--threads", run.threads, "CPU threads (0: all cores)");
+  add_target_options(run_cmd, run.target);
 
   BenchArgs bench;
   auto* bench_cmd = app.add_subcommand("bench", "Measure latency percentiles and throughput");
@@ -29,11 +40,13 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--iterations", bench.iterations, "Timed runs");
   bench_cmd->add_option("--warmup", bench.warmup, "Untimed runs first");
   bench_cmd->add_option("--shape", bench.shapes, "NAME=DxDxD: input shape override");
+  bench_cmd->add_option("--contexts", bench.contexts, "Contexts run side by side, one thread (and stream) each");
+  add_target_options(bench_cmd, bench.target);
 
   ConformanceArgs conf;
   auto* conf_cmd = app.add_subcommand("conformance", "Run ONNX backend test-data directories");
   conf_cmd->add_option("dir", conf.dir, "Directory searched for model.onnx + test_data_set_*")->required();
-  conf_cmd->add_option("--device", conf.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  add_target_options(conf_cmd, conf.target);
   conf_cmd->add_option("--filter", conf.filter, "Regular expression on the case path");
   conf_cmd->add_option("--jobs,-j", conf.jobs, "Cases run at once (0: one per core)");
   conf_cmd->add_option("--min-pass", conf.min_pass, "Exit with status 1 when fewer cases pass");

@@ -1,5 +1,6 @@
 // Random model inputs for `lre info` and `lre bench`: floats in [-1, 1), integers in [0, 8), so
-// index-like inputs stay in range for typical embedding and gather tables.
+// index-like inputs stay in range for typical embedding and gather tables. Also the engine
+// options every subcommand builds from --device and --precision.
 #include <random>
 
 #include "commands.h"
@@ -62,6 +63,26 @@ NamedTensors random_inputs(const Engine& engine, int batch, const std::map<std::
     out.emplace_back(info.name, std::move(t));
   }
   return out;
+}
+
+EngineOptions engine_options(const TargetArgs& target) {
+  EngineOptions options;
+  const std::string& d = target.device;
+  if (d == "cuda") {
+    options.device = Device::cuda(0);
+  } else if (d.rfind("cuda:", 0) == 0) {
+    try {
+      options.device = Device::cuda(std::stoi(d.substr(5)));
+    } catch (const std::exception&) {
+      throw Error(ErrorCode::InvalidArgument, "--device: '" + d + "' is not cuda:N");
+    }
+  } else if (d != "cpu") {
+    throw Error(ErrorCode::InvalidArgument, "--device: expected cpu, cuda or cuda:N, got '" + d + "'");
+  }
+  options.precision = target.precision == "fp16"   ? Precision::Fp16
+                      : target.precision == "bf16" ? Precision::Bf16
+                                                   : Precision::Fp32;
+  return options;
 }
 
 }  // namespace lre::cli

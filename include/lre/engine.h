@@ -1,6 +1,7 @@
 // The two public objects of the runtime. An Engine is compiled once from an ONNX model and never
 // changes afterwards, so any number of threads share it. An ExecutionContext is what one thread uses
-// to run an engine: its thread pool, its activation arena and its plans per input-shape signature.
+// to run an engine: its stream (CUDA) or thread pool (CPU), its activation arena, its plans per
+// input-shape signature and, on a GPU, its captured CUDA graphs.
 #pragma once
 
 #include <cstddef>
@@ -20,7 +21,7 @@ enum class Precision { Fp32, Fp16, Bf16 };
 
 struct EngineOptions {
   Device device = Device::cpu();
-  Precision precision = Precision::Fp32;
+  Precision precision = Precision::Fp32;  // Fp16/Bf16 (CUDA only): float weights and activations
   std::string cache_dir;         // engine cache directory; empty for none
   bool check_model = true;       // run the ONNX model checker at load
   bool optimize = true;          // constant folding and dead-node removal
@@ -66,6 +67,17 @@ class Engine {
 
 struct ContextOptions {
   int threads = 0;  // CPU worker threads for this context; 0 picks the hardware concurrency
+  // CUDA engines: the cudaStream_t every operation of this context is enqueued on. The caller
+  // keeps it alive while the context lives. Null: the context creates its own non-blocking stream.
+  void* cuda_stream = nullptr;
+  // Priority of the context's own stream, CUDA's convention: lower is more urgent (clamped to the
+  // device's range; -5 or below is the highest on current GPUs). Ignored for a caller's stream.
+  int priority = 0;
+  // Replay each input-shape signature's run as a CUDA graph once it has run eagerly (all nodes
+  // on the device); removes per-kernel launch cost.
+  bool cuda_graphs = true;
+  // Where run() places outputs it allocates (callers may also pass their own output tensors).
+  Device output_device = Device::cpu();
 };
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
@@ -83,6 +95,17 @@ class ExecutionContext {
   // in steady state); the others are replaced by fresh tensors.
   void run(const NamedTensors& inputs, std::vector<Tensor>& outputs);
 
+  // CUDA engines: enqueues the run on the context's stream and returns without waiting. Inputs may
+  // be host or device tensors (host inputs are staged through pinned memory, so the caller may
+  // reuse them at once); outputs must be device tensors or are made on the device. Results are
+  // ready when the stream reaches this point: synchronize(), or an event recorded on cuda_stream().
+  // A CPU engine runs synchronously here.
+  void enqueue(const NamedTensors& inputs, std::vector<Tensor>& outputs);
+  // Host wait for everything enqueued so far.
+  void synchronize();
+  // The cudaStream_t of a CUDA context, null for a CPU context.
+  void* cuda_stream() const;
+
   const Engine& engine() const { return *engine_; }
   size_t arena_bytes() const;  // bytes of the activation arena currently held
   int threads() const;
@@ -90,6 +113,8 @@ class ExecutionContext {
   struct State;
 
  private:
+  void resolve_inputs(const NamedTensors& inputs);  // names to engine order, validated
+
   std::shared_ptr<const Engine> engine_;
   std::unique_ptr<State> state_;
 };

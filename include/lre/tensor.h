@@ -76,6 +76,9 @@ class Tensor {
   Tensor reshaped(Shape shape) const;
   // A deep copy into fresh host memory.
   Tensor clone() const;
+  // A copy on `device` (this tensor itself when already there). Synchronous, for set-up and
+  // tests: inference takes host or device tensors directly and stages them itself.
+  Tensor to(Device device) const;
 
  private:
   std::shared_ptr<void> storage_;

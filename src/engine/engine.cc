@@ -6,6 +6,9 @@
 
 #include "graph/passes.h"
 #include "onnx/model_loader.h"
+#if LRE_WITH_CUDA
+#include "engine/cuda/device_constants.h"
+#endif
 
 namespace lre {
 
@@ -33,8 +36,8 @@ namespace {
 
 // Marks which values are fixed by the input shapes (constants, Shape/Size outputs, and anything
 // computed from those alone), then checks that every node's shape-determining inputs are such.
-bool shapes_follow_inputs(const Graph& g, const std::vector<CompiledNode>& nodes) {
-  std::vector<bool> fixed(g.values.size(), false);
+bool shapes_follow_inputs(const Graph& g, const std::vector<CompiledNode>& nodes, std::vector<char>& fixed) {
+  fixed.assign(g.values.size(), 0);
   for (size_t i = 0; i < g.values.size(); ++i) fixed[i] = g.values[i].is_constant;
   bool all = true;
   for (const CompiledNode& c : nodes) {
@@ -58,10 +61,20 @@ bool shapes_follow_inputs(const Graph& g, const std::vector<CompiledNode>& nodes
 
 std::shared_ptr<const Engine> Engine::load_from_memory(std::string_view bytes, const EngineOptions& options,
                                                        const std::string& base_dir, const std::string& name) {
+#if LRE_WITH_CUDA
+  if (!options.device.is_cpu()) {
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess) count = 0;
+    if (options.device.index < 0 || options.device.index >= count)
+      throw Error(ErrorCode::Unsupported, name + ": device " + options.device.to_string() + " is not available (" +
+                                              std::to_string(count) + " CUDA devices visible)");
+  }
+#else
   if (!options.device.is_cpu())
     throw Error(ErrorCode::Unsupported, name + ": device " + options.device.to_string() +
-                                            " is not available: the CUDA backend is not part of this release yet");
-  if (options.precision != Precision::Fp32)
+                                            " is not available: this build has no CUDA backend (configure with -DLRE_CUDA=ON)");
+#endif
+  if (options.device.is_cpu() && options.precision != Precision::Fp32)
     throw Error(ErrorCode::Unsupported, name + ": the CPU backend runs in fp32 only");
 
   LoadedModel loaded = load_onnx_model(bytes, name, base_dir, options.check_model);
@@ -112,7 +125,10 @@ std::shared_ptr<const Engine> Engine::load_from_memory(std::string_view bytes, c
   }
   for (size_t k = 0; k < g.outputs.size(); ++k)
     if (impl->output_slot[g.outputs[k]] < 0) impl->output_slot[g.outputs[k]] = static_cast<int>(k);
-  impl->shapes_follow_inputs = shapes_follow_inputs(g, impl->nodes);
+  impl->shapes_follow_inputs = shapes_follow_inputs(g, impl->nodes, impl->value_fixed);
+#if LRE_WITH_CUDA
+  if (!options.device.is_cpu()) impl->device_constants = upload_constants(*impl);
+#endif
 
   return std::shared_ptr<const Engine>(new Engine(std::move(impl)));
 }

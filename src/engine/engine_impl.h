@@ -11,6 +11,8 @@
 
 namespace lre {
 
+struct DeviceConstants;  // engine/cuda/device_constants.h
+
 struct CompiledNode {
   int node = 0;  // index into graph.nodes
   std::unique_ptr<Kernel> kernel;
@@ -29,6 +31,20 @@ struct Engine::Impl {
   // True when every output shape follows from the input shapes alone, so a run whose input shapes
   // were seen before can skip shape inference and use the stored plan as is.
   bool shapes_follow_inputs = true;
+  // Per value: fixed by the input shapes alone (constants, Shape/Size outputs and what is computed
+  // from those). On a GPU such values are computed once per input-shape signature, on the CPU.
+  std::vector<char> value_fixed;
+  // CUDA engines: the constants on the device, in the storage dtype of the engine's precision.
+  std::shared_ptr<const DeviceConstants> device_constants;
+
+  // The dtype a value of logical dtype `dtype` has on the device: float32 becomes float16 or
+  // bfloat16 under reduced precision; every other dtype is kept.
+  DType storage_dtype(DType dtype) const {
+    if (dtype != DType::Float32) return dtype;
+    if (options.precision == Precision::Fp16) return DType::Float16;
+    if (options.precision == Precision::Bf16) return DType::BFloat16;
+    return dtype;
+  }
 };
 
 }  // namespace lre

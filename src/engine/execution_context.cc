@@ -8,6 +8,9 @@
 
 #include "engine/engine_impl.h"
 #include "graph/memory_planner.h"
+#if LRE_WITH_CUDA
+#include "engine/cuda/cuda_runner.h"
+#endif
 
 namespace lre {
 
@@ -25,14 +28,17 @@ bool matches(const Tensor& t, const TensorDesc& d) {
 
 size_t desc_bytes(const TensorDesc& d) { return static_cast<size_t>(shape_numel(d.shape)) * dtype_size(d.dtype); }
 
-// Message strings are built only on failure: a valid run pays for comparisons alone.
-void validate_input(const std::string& model, const TensorInfo& info, const Tensor& t) {
+// Message strings are built only on failure: a valid run pays for comparisons alone. CUDA engines
+// take host or device tensors, in the declared dtype or the engine's storage dtype for it.
+void validate_input(const Engine::Impl& e, const TensorInfo& info, const Tensor& t) {
   auto fail_input = [&](const std::string& why) {
-    throw Error(ErrorCode::InvalidArgument, model + ": input '" + info.name + "' " + why);
+    throw Error(ErrorCode::InvalidArgument, e.model_name + ": input '" + info.name + "' " + why);
   };
   if (!t.defined()) fail_input("is an undefined tensor");
-  if (!t.device().is_cpu()) fail_input("is on " + t.device().to_string() + ", the engine runs on cpu");
-  if (t.dtype() != info.dtype) fail_input(std::string("expects ") + dtype_name(info.dtype) + ", got " + dtype_name(t.dtype()));
+  if (!t.device().is_cpu() && t.device() != e.options.device)
+    fail_input("is on " + t.device().to_string() + ", the engine runs on " + e.options.device.to_string());
+  if (t.dtype() != info.dtype && t.dtype() != e.storage_dtype(info.dtype))
+    fail_input(std::string("expects ") + dtype_name(info.dtype) + ", got " + dtype_name(t.dtype()));
   if (t.numel() > 0 && t.raw() == nullptr) fail_input("has no data");
   if (!info.shape_known) return;
   if (t.rank() != info.shape.size())
@@ -49,6 +55,9 @@ void validate_input(const std::string& model, const TensorInfo& info, const Tens
 struct ExecutionContext::State {
   explicit State(int threads) : pool(threads) {}
   ThreadPool pool;
+#if LRE_WITH_CUDA
+  std::unique_ptr<CudaRunner> cuda;  // CUDA engines run here; the members below serve the CPU
+#endif
   std::map<std::vector<int64_t>, Plan> plans;  // by input-shape signature
   std::vector<int64_t> signature;
   std::shared_ptr<void> arena;
@@ -84,11 +93,43 @@ ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine, const C
   state_->value_ptr.assign(n, nullptr);
   for (size_t v = 0; v < n; ++v)
     if (e.graph.values[v].is_constant) state_->value_ptr[v] = &e.graph.values[v].constant;
+#if LRE_WITH_CUDA
+  if (!e.options.device.is_cpu()) state_->cuda = std::make_unique<CudaRunner>(e, options, state_->pool);
+#endif
 }
 
 ExecutionContext::~ExecutionContext() = default;
 
-size_t ExecutionContext::arena_bytes() const { return state_->arena_size; }
+size_t ExecutionContext::arena_bytes() const {
+#if LRE_WITH_CUDA
+  if (state_->cuda) return state_->cuda->arena_bytes();
+#endif
+  return state_->arena_size;
+}
+
+void* ExecutionContext::cuda_stream() const {
+#if LRE_WITH_CUDA
+  if (state_->cuda) return state_->cuda->stream();
+#endif
+  return nullptr;
+}
+
+void ExecutionContext::synchronize() {
+#if LRE_WITH_CUDA
+  if (state_->cuda) state_->cuda->synchronize();
+#endif
+}
+
+void ExecutionContext::enqueue(const NamedTensors& inputs, std::vector<Tensor>& outputs) {
+#if LRE_WITH_CUDA
+  if (state_->cuda) {
+    resolve_inputs(inputs);
+    state_->cuda->run(state_->input_ptr, outputs, false);
+    return;
+  }
+#endif
+  run(inputs, outputs);
+}
 int ExecutionContext::threads() const { return state_->pool.size(); }
 
 std::vector<Tensor> ExecutionContext::run(const NamedTensors& inputs) {
@@ -97,11 +138,9 @@ std::vector<Tensor> ExecutionContext::run(const NamedTensors& inputs) {
   return outputs;
 }
 
-void ExecutionContext::run(const NamedTensors& inputs, std::vector<Tensor>& outputs) {
+void ExecutionContext::resolve_inputs(const NamedTensors& inputs) {
   const Engine::Impl& e = engine_->impl();
-  const Graph& g = e.graph;
   State& s = *state_;
-
   s.input_ptr.assign(e.inputs.size(), nullptr);
   for (const auto& [name, tensor] : inputs) {
     size_t k = 0;
@@ -112,12 +151,26 @@ void ExecutionContext::run(const NamedTensors& inputs, std::vector<Tensor>& outp
       throw Error(ErrorCode::InvalidArgument, e.model_name + ": unknown input '" + name + "' (the model's inputs: " + names + ")");
     }
     if (s.input_ptr[k]) throw Error(ErrorCode::InvalidArgument, e.model_name + ": input '" + name + "' is given twice");
-    validate_input(e.model_name, e.inputs[k], tensor);
+    validate_input(e, e.inputs[k], tensor);
     s.input_ptr[k] = &tensor;
   }
+  for (size_t k = 0; k < e.inputs.size(); ++k)
+    if (!s.input_ptr[k]) throw Error(ErrorCode::InvalidArgument, e.model_name + ": missing input '" + e.inputs[k].name + "'");
+}
+
+void ExecutionContext::run(const NamedTensors& inputs, std::vector<Tensor>& outputs) {
+  const Engine::Impl& e = engine_->impl();
+  const Graph& g = e.graph;
+  State& s = *state_;
+  resolve_inputs(inputs);
+#if LRE_WITH_CUDA
+  if (s.cuda) {
+    s.cuda->run(s.input_ptr, outputs, true);
+    return;
+  }
+#endif
   s.signature.clear();
   for (size_t k = 0; k < e.inputs.size(); ++k) {
-    if (!s.input_ptr[k]) throw Error(ErrorCode::InvalidArgument, e.model_name + ": missing input '" + e.inputs[k].name + "'");
     s.value_ptr[g.inputs[k]] = s.input_ptr[k];
     s.signature.push_back(static_cast<int64_t>(s.input_ptr[k]->dtype()));
     s.signature.push_back(static_cast<int64_t>(s.input_ptr[k]->rank()));

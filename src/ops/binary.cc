@@ -7,6 +7,10 @@
 #include "kernels/cpu/broadcast.h"
 #include "ops/kernel.h"
 #include "ops/op_util.h"
+#if LRE_WITH_CUDA
+#include "kernels/cuda/elementwise.cuh"
+#include "ops/cuda_op_util.h"
+#endif
 
 namespace lre {
 
@@ -83,6 +87,22 @@ class ArithmeticKernel final : public Kernel {
     });
   }
 
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override {
+    return cuda_float(in[0].dtype) && in[1].dtype == in[0].dtype;
+  }
+  void compute_cuda(KernelContext& ctx) const override {
+    constexpr cuda::BinaryOp kCudaOp = kOp == Arith::Add   ? cuda::BinaryOp::Add
+                                       : kOp == Arith::Sub ? cuda::BinaryOp::Sub
+                                       : kOp == Arith::Mul ? cuda::BinaryOp::Mul
+                                                           : cuda::BinaryOp::Div;
+    const Tensor &a = ctx.in(0), &b = ctx.in(1);
+    const Shape b_shape = legacy_.b_shape(a.shape(), b.shape());
+    cuda::launch_binary(kCudaOp, a.dtype(), a.raw(), a.shape(), b.raw(), b_shape, ctx.out(0).raw(), ctx.out(0).shape(),
+                        stream_of(ctx));
+  }
+#endif
+
  private:
   LegacyBroadcast legacy_;
 };
@@ -110,6 +130,17 @@ class PowKernel final : public Kernel {
       });
     });
   }
+
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override {
+    return cuda_float(in[0].dtype) && in[1].dtype == in[0].dtype;
+  }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor &a = ctx.in(0), &b = ctx.in(1);
+    cuda::launch_binary(cuda::BinaryOp::Pow, a.dtype(), a.raw(), a.shape(), b.raw(), b.shape(), ctx.out(0).raw(),
+                        ctx.out(0).shape(), stream_of(ctx));
+  }
+#endif
 };
 
 // Mod: fmod=1 is C's fmod (sign of the dividend); fmod=0 (integers only) takes the divisor's sign.

@@ -3,8 +3,23 @@
 #include "onnx/tensor_proto.h"
 #include "ops/kernel.h"
 #include "ops/op_util.h"
+#if LRE_WITH_CUDA
+#include "kernels/cuda/elementwise.cuh"
+#include "ops/cuda_op_util.h"
+#endif
 
 namespace lre {
+
+#if LRE_WITH_CUDA
+namespace {
+// Casts convert to the output's storage dtype, so Cast(to=float) under fp16 stays in float16.
+void cast_on_device(KernelContext& ctx) {
+  if (ctx.in(0).dtype() == ctx.out(0).dtype()) return device_copy_input(ctx);
+  cuda::launch_cast(ctx.in(0).dtype(), ctx.out(0).dtype(), ctx.in(0).raw(), ctx.out(0).raw(), ctx.in(0).numel(),
+                    stream_of(ctx));
+}
+}  // namespace
+#endif
 
 namespace {
 
@@ -18,6 +33,10 @@ class CastKernel final : public Kernel {
   void compute(KernelContext& ctx) const override {
     cpu::cast(ctx.in(0).raw(), ctx.in(0).dtype(), ctx.out(0).raw(), to_, ctx.in(0).numel(), &ctx.pool);
   }
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc>) const override { return true; }
+  void compute_cuda(KernelContext& ctx) const override { cast_on_device(ctx); }
+#endif
 
  private:
   DType to_;
@@ -33,6 +52,10 @@ class CastLikeKernel final : public Kernel {
   void compute(KernelContext& ctx) const override {
     cpu::cast(ctx.in(0).raw(), ctx.in(0).dtype(), ctx.out(0).raw(), ctx.in(1).dtype(), ctx.in(0).numel(), &ctx.pool);
   }
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc>) const override { return true; }
+  void compute_cuda(KernelContext& ctx) const override { cast_on_device(ctx); }
+#endif
 };
 
 }  // namespace

@@ -8,6 +8,10 @@
 #include "ops/op_util.h"
 #include "ops/window_attrs.h"
 
+#if LRE_WITH_CUDA
+#include "kernels/cuda/conv_cudnn.h"
+#endif
+
 namespace lre {
 
 namespace {
@@ -46,6 +50,14 @@ std::vector<float> to_float(const Tensor& t) {
   return out;
 }
 
+#if LRE_WITH_CUDA
+cuda::ConvProblem conv_problem(const WindowAttrs& attrs, int64_t group, DType dtype, const Shape& x_shape,
+                               const Shape& w_shape) {
+  const Tensor x = Tensor::wrap(nullptr, dtype, x_shape), w = Tensor::wrap(nullptr, dtype, w_shape);
+  return {dtype, x_shape[0], x_shape[1], w_shape[0], group, conv_geometry(attrs, group, x, w, "Conv")};
+}
+#endif
+
 class ConvKernel final : public Kernel {
  public:
   explicit ConvKernel(const KernelInit& init)
@@ -64,6 +76,19 @@ class ConvKernel final : public Kernel {
       throw_unsupported_dtype(x.dtype(), "Conv");
     return {{x.dtype(), conv_output_shape(x, w, conv_geometry(attrs_, group_, x, w, "Conv"))}};
   }
+
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override {
+    if (in[0].shape.size() < 3 || in[1].dtype != in[0].dtype) return false;
+    return cuda::cudnn_conv_supported(conv_problem(attrs_, group_, in[0].dtype, in[0].shape, in[1].shape));
+  }
+  void compute_cuda(KernelContext& ctx) const override {
+    if (ctx.out(0).numel() == 0) return;
+    const Tensor &x = ctx.in(0), &w = ctx.in(1);
+    cuda::cudnn_conv_forward(*ctx.cuda, conv_problem(attrs_, group_, x.dtype(), x.shape(), w.shape()), x.raw(), w.raw(),
+                             ctx.has_input(2) ? ctx.in(2).raw() : nullptr, ctx.out(0).raw());
+  }
+#endif
 
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.in(0);

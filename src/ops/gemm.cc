@@ -7,6 +7,11 @@
 #include "kernels/cpu/matmul.h"
 #include "ops/kernel.h"
 #include "ops/op_util.h"
+#if LRE_WITH_CUDA
+#include "kernels/cuda/elementwise.cuh"
+#include "kernels/cuda/gemm.h"
+#include "ops/cuda_op_util.h"
+#endif
 
 namespace lre {
 
@@ -42,6 +47,26 @@ class GemmKernel final : public Kernel {
     if (a.dtype() == DType::Bool) throw_unsupported_dtype(DType::Bool, "Gemm");
     return {{a.dtype(), {m, n}}};
   }
+
+#if LRE_WITH_CUDA
+  // C is added after the product, so beta other than 0 or 1 stays on the CPU.
+  bool cuda_supports(std::span<const TensorDesc> in) const override {
+    const bool has_c = in.size() > 2 && in[2].present;
+    return cuda_float(in[0].dtype) && in[1].dtype == in[0].dtype && (!has_c || beta_ == 0.f || beta_ == 1.f);
+  }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& a = ctx.in(0);
+    const Tensor& b = ctx.in(1);
+    Tensor& y = ctx.out(0);
+    const int64_t m = y.dim(0), n = y.dim(1), k = trans_a_ ? a.dim(0) : a.dim(1);
+    if (y.numel() == 0) return;
+    cuda::gemm(ctx.cuda->cublas(), a.dtype(), m, n, k, alpha_, {a.raw(), a.dim(1), 0, trans_a_},
+               {b.raw(), b.dim(1), 0, trans_b_}, 0.f, y.raw(), n, 0, 1);
+    if (ctx.has_input(2) && beta_ != 0.f)
+      cuda::launch_binary(cuda::BinaryOp::Add, y.dtype(), y.raw(), y.shape(), ctx.in(2).raw(), ctx.in(2).shape(), y.raw(),
+                          y.shape(), stream_of(ctx));
+  }
+#endif
 
   void compute(KernelContext& ctx) const override {
     const Tensor& a = ctx.in(0);

@@ -3,6 +3,9 @@
 
 #include "ops/kernel.h"
 #include "ops/op_util.h"
+#if LRE_WITH_CUDA
+#include "ops/cuda_op_util.h"
+#endif
 
 namespace lre {
 
@@ -18,6 +21,10 @@ class IdentityKernel final : public Kernel {
   void compute(KernelContext& ctx) const override {
     if (ctx.in(0).nbytes()) std::memcpy(ctx.out(0).raw(), ctx.in(0).raw(), ctx.in(0).nbytes());
   }
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc>) const override { return true; }
+  void compute_cuda(KernelContext& ctx) const override { device_copy_input(ctx); }
+#endif
 };
 
 class ConstantKernel final : public Kernel {

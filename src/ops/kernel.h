@@ -1,6 +1,7 @@
 // The operator interface. A Kernel is made once per node when an engine is compiled (attributes
 // parsed then), is immutable afterwards, and is shared by every context that runs the engine.
-// A run calls infer() for output shapes, then compute() with outputs already allocated.
+// A run calls infer() for output shapes, then compute() (CPU) or compute_cuda() (CUDA) with
+// outputs already allocated. One shape rule per op serves both backends.
 #pragma once
 
 #include <functional>
@@ -15,9 +16,14 @@
 
 namespace lre {
 
+namespace cuda {
+struct KernelEnv;  // the context's stream, library handles and workspace (device/cuda/kernel_env.h)
+}
+
 struct TensorDesc {
   DType dtype = DType::Float32;
   Shape shape;
+  bool present = true;  // false for an omitted optional input (cuda_supports sees those too)
 };
 
 // Inputs are nullptr where an optional input is omitted. Output tensors are allocated by the
@@ -26,6 +32,12 @@ struct KernelContext {
   std::span<const Tensor* const> inputs;
   std::span<Tensor* const> outputs;
   ThreadPool& pool;
+  cuda::KernelEnv* cuda = nullptr;  // set when the node runs on a CUDA device
+  // CUDA: host copies of inputs where the runtime has them (constants and values computed from
+  // shapes); always present for shape_value_inputs(), so Slice's starts need no device read.
+  std::span<const Tensor* const> host_inputs = {};
+
+  const Tensor* host_in(size_t i) const { return i < host_inputs.size() ? host_inputs[i] : nullptr; }
 
   const Tensor& in(size_t i) const { return *inputs[i]; }
   bool has_input(size_t i) const { return i < inputs.size() && inputs[i] != nullptr; }
@@ -42,6 +54,16 @@ class Kernel {
   virtual std::vector<TensorDesc> infer(std::span<const Tensor* const> inputs) const = 0;
 
   virtual void compute(KernelContext& ctx) const = 0;
+
+  // CUDA: whether compute_cuda() handles inputs of these dtypes and shapes (storage dtypes: under
+  // fp16 precision, float tensors arrive as Float16). Nodes it refuses run on the CPU, with copies.
+  virtual bool cuda_supports(std::span<const TensorDesc> inputs) const {
+    (void)inputs;
+    return false;
+  }
+  // Inputs and outputs are device tensors; everything is enqueued on ctx.cuda's stream. Kernels
+  // take dtypes from the tensors, never from attributes, so reduced precision flows through.
+  virtual void compute_cuda(KernelContext& ctx) const;
 
   // Inputs whose values (not only shapes) determine the output shapes.
   virtual std::vector<int> shape_value_inputs() const { return {}; }

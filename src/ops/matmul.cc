@@ -8,6 +8,10 @@
 #include "kernels/cpu/matmul.h"
 #include "ops/kernel.h"
 #include "ops/op_util.h"
+#if LRE_WITH_CUDA
+#include "kernels/cuda/gemm.h"
+#include "ops/cuda_op_util.h"
+#endif
 
 namespace lre {
 
@@ -69,6 +73,17 @@ std::vector<float> to_float(const T* p, int64_t count) {
   return out;
 }
 
+#if LRE_WITH_CUDA
+// The step between consecutive offsets when they form one (every batch matrix `step` apart),
+// else -1.
+int64_t uniform_step(const std::vector<int64_t>& offsets) {
+  const int64_t step = offsets.size() > 1 ? offsets[1] - offsets[0] : 0;
+  for (size_t i = 0; i < offsets.size(); ++i)
+    if (offsets[i] != static_cast<int64_t>(i) * step) return -1;
+  return step;
+}
+#endif
+
 class MatMulKernel final : public Kernel {
  public:
   explicit MatMulKernel(const KernelInit&) {}
@@ -79,6 +94,36 @@ class MatMulKernel final : public Kernel {
     if (in[0]->dtype() == DType::Bool) throw_unsupported_dtype(DType::Bool, "MatMul");
     return {{in[0]->dtype(), plan_matmul(in[0]->shape(), in[1]->shape(), "MatMul").out_shape}};
   }
+
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override {
+    return cuda_float(in[0].dtype) && in[1].dtype == in[0].dtype;
+  }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& a = ctx.in(0);
+    const Tensor& b = ctx.in(1);
+    Tensor& y = ctx.out(0);
+    if (y.numel() == 0) return;
+    const MatMulPlan p = plan_matmul(a.shape(), b.shape(), "MatMul");
+    const int64_t batch = static_cast<int64_t>(p.a_offsets.size());
+    const int64_t sa = uniform_step(p.a_offsets), sb = uniform_step(p.b_offsets);
+    cublasHandle_t h = ctx.cuda->cublas();
+    if (sb == 0 && sa == p.m * p.k) {
+      // A stack of A matrices times one B: a single (batch * m, k) x (k, n) product.
+      cuda::gemm(h, a.dtype(), batch * p.m, p.n, p.k, 1.f, {a.raw(), p.k, 0}, {b.raw(), p.n, 0}, 0.f, y.raw(), p.n, 0, 1);
+    } else if (sa >= 0 && sb >= 0) {
+      cuda::gemm(h, a.dtype(), p.m, p.n, p.k, 1.f, {a.raw(), p.k, sa}, {b.raw(), p.n, sb}, 0.f, y.raw(), p.n, p.m * p.n,
+                 batch);
+    } else {
+      // Broadcast patterns no single stride describes: one product per batch element.
+      const size_t es = dtype_size(a.dtype());
+      for (int64_t i = 0; i < batch; ++i)
+        cuda::gemm(h, a.dtype(), p.m, p.n, p.k, 1.f, {static_cast<const char*>(a.raw()) + p.a_offsets[i] * es, p.k, 0},
+                   {static_cast<const char*>(b.raw()) + p.b_offsets[i] * es, p.n, 0}, 0.f,
+                   static_cast<char*>(y.raw()) + i * p.m * p.n * es, p.n, 0, 1);
+    }
+  }
+#endif
 
   void compute(KernelContext& ctx) const override {
     const Tensor& a = ctx.in(0);

@@ -42,9 +42,14 @@ QuantGeometry quant_geometry(const char* op, const Tensor& x, const Tensor& scal
   return g;
 }
 
-std::vector<float> read_scales(const char* op, const Tensor& scale) {
+// Shape inference sees only dtypes and shapes (on a GPU the data is not on the host then).
+void check_scale_dtype(const char* op, const Tensor& scale) {
   if (!dtype_is_float(scale.dtype()) || scale.dtype() == DType::Float64)
     fail(std::string(op) + ": scale must be float32, float16 or bfloat16, got " + dtype_name(scale.dtype()));
+}
+
+std::vector<float> read_scales(const char* op, const Tensor& scale) {
+  check_scale_dtype(op, scale);
   std::vector<float> s(static_cast<size_t>(scale.numel()));
   dispatch_float(scale.dtype(), op, [&]<typename T>() {
     for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<float>(scale.data<T>()[i]);
@@ -68,7 +73,7 @@ class QuantizeLinearKernel final : public Kernel {
     DType q = zp ? zp->dtype() : DType::UInt8;
     if (q != DType::UInt8 && q != DType::Int8)
       fail(std::string("QuantizeLinear: y_zero_point must be uint8 or int8, got ") + dtype_name(q));
-    read_scales("QuantizeLinear", *in[1]);
+    check_scale_dtype("QuantizeLinear", *in[1]);
     quant_geometry("QuantizeLinear", *in[0], *in[1], zp, axis_, opset_);
     return {{q, in[0]->shape()}};
   }
@@ -125,7 +130,7 @@ class DequantizeLinearKernel final : public Kernel {
     if (zp && zp->dtype() != x)
       fail(std::string("DequantizeLinear: x_zero_point must have x's dtype ") + dtype_name(x) + ", got " +
            dtype_name(zp->dtype()));
-    read_scales("DequantizeLinear", *in[1]);
+    check_scale_dtype("DequantizeLinear", *in[1]);
     quant_geometry("DequantizeLinear", *in[0], *in[1], zp, axis_, opset_);
     return {{in[1]->dtype(), in[0]->shape()}};
   }

@@ -3,6 +3,7 @@
 #include <map>
 #include <tuple>
 
+#include "lre/error.h"
 #include "ops/kernel.h"
 
 namespace lre {
@@ -23,6 +24,10 @@ void register_kernel(const std::string& domain, const std::string& op_type, Devi
 const KernelFactory* find_kernel(const std::string& domain, const std::string& op_type, Device::Kind device) {
   auto it = registry().find({domain == "ai.onnx" ? "" : domain, op_type, device});
   return it == registry().end() ? nullptr : &it->second;
+}
+
+void Kernel::compute_cuda(KernelContext&) const {
+  throw Error(ErrorCode::Internal, "compute_cuda called on a kernel that has no CUDA implementation");
 }
 
 std::vector<std::string> registered_ops(Device::Kind device) {

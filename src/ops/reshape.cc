@@ -5,6 +5,9 @@
 #include "kernels/cpu/strided_copy.h"
 #include "ops/kernel.h"
 #include "ops/movement_util.h"
+#if LRE_WITH_CUDA
+#include "ops/cuda_op_util.h"
+#endif
 
 namespace lre {
 
@@ -13,6 +16,10 @@ namespace {
 class SameBytesKernel : public Kernel {
  public:
   void compute(KernelContext& ctx) const override { cpu::copy_bytes(ctx.in(0).raw(), ctx.out(0).raw(), ctx.in(0).nbytes(), &ctx.pool); }
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc>) const override { return true; }
+  void compute_cuda(KernelContext& ctx) const override { device_copy_input(ctx); }
+#endif
 };
 
 class ReshapeKernel final : public SameBytesKernel {

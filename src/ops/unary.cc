@@ -7,10 +7,25 @@
 #include "kernels/cpu/broadcast.h"
 #include "ops/kernel.h"
 #include "ops/op_util.h"
+#if LRE_WITH_CUDA
+#include "kernels/cuda/elementwise.cuh"
+#include "ops/cuda_op_util.h"
+#endif
 
 namespace lre {
 
 namespace {
+
+#if LRE_WITH_CUDA
+// The CUDA twin of an op, by its ONNX name; -1 when the device has none.
+int cuda_unary_op(const std::string& op_type) {
+#define LRE_CUDA_UNARY_CASE(name) \
+  if (op_type == #name) return static_cast<int>(cuda::UnaryOp::name);
+  LRE_CUDA_UNARY_OPS(LRE_CUDA_UNARY_CASE)
+#undef LRE_CUDA_UNARY_CASE
+  return -1;
+}
+#endif
 
 // Which dtypes an op accepts.
 enum class Domain { Float, Numeric };
@@ -18,7 +33,11 @@ enum class Domain { Float, Numeric };
 template <typename Op>
 class UnaryKernel final : public Kernel {
  public:
-  explicit UnaryKernel(const KernelInit& init) : op_(init.node.attrs) {}
+  explicit UnaryKernel(const KernelInit& init) : op_(init.node.attrs) {
+#if LRE_WITH_CUDA
+    cuda_op_ = cuda_unary_op(init.node.op_type);
+#endif
+  }
 
   std::vector<TensorDesc> infer(std::span<const Tensor* const> in) const override {
     if (in.empty() || !in[0]) fail("expects one input");
@@ -41,8 +60,19 @@ class UnaryKernel final : public Kernel {
     });
   }
 
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override { return cuda_op_ >= 0 && cuda_float(in[0].dtype); }
+  void compute_cuda(KernelContext& ctx) const override {
+    cuda::launch_unary(static_cast<cuda::UnaryOp>(cuda_op_), ctx.in(0).dtype(), ctx.in(0).raw(), ctx.out(0).raw(),
+                       ctx.in(0).numel(), stream_of(ctx));
+  }
+#endif
+
  private:
   Op op_;
+#if LRE_WITH_CUDA
+  int cuda_op_ = -1;
+#endif
 };
 
 #define LRE_FLOAT_UNARY(Name, expr)                                   \

@@ -1,4 +1,4 @@
-// Builds the lre::Error thrown by LRE_CUDA_CHECK and LRE_CUBLAS_CHECK. Kept out of line so the
+// Builds the lre::Error thrown by LRE_CUDA_CHECK, LRE_CUBLAS_CHECK and LRE_CUDNN_CHECK. Kept out of line so the
 // macros expand to a compare and a call, not to string building at every call site.
 #include "device/cuda/cuda_check.h"
 
@@ -30,6 +30,13 @@ void throw_cublas_error(cublasStatus_t status, const char* expr, const char* fil
   const ErrorCode code = status == CUBLAS_STATUS_ALLOC_FAILED ? ErrorCode::OutOfMemory : ErrorCode::Device;
   throw Error(code, "cuBLAS error in " + where(expr, file, line) + ": " + cublasGetStatusName(status) + ": " +
                         cublasGetStatusString(status));
+}
+
+void throw_cudnn_error(cudnnStatus_t status, const char* expr, const char* file, int line) {
+  const ErrorCode code = status == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED || status == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED
+                               ? ErrorCode::OutOfMemory
+                                : ErrorCode::Device;
+  throw Error(code, "cuDNN error in " + where(expr, file, line) + ": " + cudnnGetErrorString(status));
 }
 
 }  // namespace lre::cuda

@@ -1,15 +1,17 @@
-// Checks for every CUDA runtime and cuBLAS call: a failure becomes lre::Error naming the call, the
+// Checks for every CUDA runtime, cuBLAS and cuDNN call: a failure becomes lre::Error naming the call, the
 // file:line it was made at and CUDA's own description, so no status code is ever dropped. Out of
 // memory has its own code (OutOfMemory) because callers react to it differently (smaller batch).
 #pragma once
 
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
+#include <cudnn.h>
 
 namespace lre::cuda {
 
 [[noreturn]] void throw_cuda_error(cudaError_t status, const char* expr, const char* file, int line);
 [[noreturn]] void throw_cublas_error(cublasStatus_t status, const char* expr, const char* file, int line);
+[[noreturn]] void throw_cudnn_error(cudnnStatus_t status, const char* expr, const char* file, int line);
 
 }  // namespace lre::cuda
 
@@ -34,4 +36,11 @@ namespace lre::cuda {
     const cublasStatus_t lre_cublas_status_ = (expr);                                \
     if (lre_cublas_status_ != CUBLAS_STATUS_SUCCESS)                                 \
       ::lre::cuda::throw_cublas_error(lre_cublas_status_, #expr, __FILE__, __LINE__); \
+  } while (0)
+
+#define LRE_CUDNN_CHECK(expr)                                                        \
+  do {                                                                               \
+    const cudnnStatus_t lre_cudnn_status_ = (expr);                                  \
+    if (lre_cudnn_status_ != CUDNN_STATUS_SUCCESS)                                   \
+      ::lre::cuda::throw_cudnn_error(lre_cudnn_status_, #expr, __FILE__, __LINE__);  \
   } while (0)

@@ -43,6 +43,23 @@ DevicePool& DevicePool::of(int device) {
   return *pool;
 }
 
+cudaStream_t release_stream(int device) {
+  static std::mutex mutex;
+  static auto* streams = new std::vector<cudaStream_t>();  // never destroyed, like the pools
+  std::lock_guard<std::mutex> lock(mutex);
+  if (streams->size() <= static_cast<size_t>(device)) streams->resize(static_cast<size_t>(device) + 1, nullptr);
+  cudaStream_t& s = (*streams)[static_cast<size_t>(device)];
+  if (!s) {
+    int current = 0;
+    LRE_CUDA_CHECK(cudaGetDevice(&current));
+    LRE_CUDA_CHECK(cudaSetDevice(device));
+    const cudaError_t status = cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
+    LRE_CUDA_CHECK(cudaSetDevice(current));
+    LRE_CUDA_CHECK(status);
+  }
+  return s;
+}
+
 DevicePool& DevicePool::current() {
   int device = 0;
   LRE_CUDA_CHECK(cudaGetDevice(&device));

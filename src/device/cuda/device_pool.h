@@ -45,6 +45,10 @@ class DevicePool {
   int device_ = 0;
 };
 
+// A non-blocking stream per device that lives as long as the process, on which memory handed to
+// callers (tensors that may outlive every stream that used them) is returned to the pool.
+cudaStream_t release_stream(int device);
+
 // One stream-ordered allocation from a DevicePool, freed on its stream when destroyed.
 class DeviceBuffer {
  public:
