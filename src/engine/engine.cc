@@ -88,6 +88,7 @@ std::shared_ptr<const Engine> Engine::load_from_memory(std::string_view bytes, c
   if (options.optimize) {
     fold_constants(g, name);
     fuse_conv_batchnorm(g);
+    fuse_conv_activation(g);
     remove_dead_nodes(g);
   }
 

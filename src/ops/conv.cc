@@ -58,10 +58,17 @@ cuda::ConvProblem conv_problem(const WindowAttrs& attrs, int64_t group, DType dt
 }
 #endif
 
+// Conv, and the fused form graph/fuse_conv_activation.cc makes: attribute activation="Relu" and
+// an optional fourth input, a shortcut of the output's shape added before the activation.
 class ConvKernel final : public Kernel {
  public:
   explicit ConvKernel(const KernelInit& init)
-      : attrs_(WindowAttrs::parse(init.node.attrs, "Conv")), group_(init.node.attrs.get_int("group", 1)) {}
+      : attrs_(WindowAttrs::parse(init.node.attrs, "Conv")),
+        group_(init.node.attrs.get_int("group", 1)),
+        relu_(init.node.attrs.get_string("activation", "") == "Relu") {
+    if (!relu_ && init.node.attrs.has("activation"))
+      fail("Conv: unknown fused activation '" + init.node.attrs.get_string("activation", "") + "'");
+  }
 
   std::vector<TensorDesc> infer(std::span<const Tensor* const> in) const override {
     if (in.size() < 2 || !in[0] || !in[1]) fail("Conv needs inputs X and W");
@@ -74,7 +81,11 @@ class ConvKernel final : public Kernel {
     if (x.dtype() != DType::Float32 && x.dtype() != DType::Float16 && x.dtype() != DType::BFloat16 &&
         x.dtype() != DType::Float64)
       throw_unsupported_dtype(x.dtype(), "Conv");
-    return {{x.dtype(), conv_output_shape(x, w, conv_geometry(attrs_, group_, x, w, "Conv"))}};
+    Shape out = conv_output_shape(x, w, conv_geometry(attrs_, group_, x, w, "Conv"));
+    if (in.size() > 3 && in[3] && (in[3]->shape() != out || in[3]->dtype() != x.dtype()))
+      fail("Conv: the fused shortcut must match the output " + shape_to_string(out) + ", got " +
+           shape_to_string(in[3]->shape()));
+    return {{x.dtype(), std::move(out)}};
   }
 
 #if LRE_WITH_CUDA
@@ -86,7 +97,8 @@ class ConvKernel final : public Kernel {
     if (ctx.out(0).numel() == 0) return;
     const Tensor &x = ctx.in(0), &w = ctx.in(1);
     cuda::cudnn_conv_forward(*ctx.cuda, conv_problem(attrs_, group_, x.dtype(), x.shape(), w.shape()), x.raw(), w.raw(),
-                             ctx.has_input(2) ? ctx.in(2).raw() : nullptr, ctx.out(0).raw());
+                             ctx.has_input(2) ? ctx.in(2).raw() : nullptr, ctx.has_input(3) ? ctx.in(3).raw() : nullptr,
+                             relu_, ctx.out(0).raw());
   }
 #endif
 
@@ -108,12 +120,22 @@ class ConvKernel final : public Kernel {
                       g, &ctx.pool);
         for (int64_t i = 0; i < y.numel(); ++i) y.data<T>()[i] = static_cast<T>(yf[i]);
       }
+      const T* z = ctx.has_input(3) ? ctx.in(3).data<T>() : nullptr;
+      if (!z && !relu_) return;
+      T* out = y.data<T>();
+      ctx.pool.parallel_for(y.numel(), 4096, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          auto v = static_cast<compute_t<T>>(out[i]) + (z ? static_cast<compute_t<T>>(z[i]) : 0);
+          out[i] = static_cast<T>(relu_ && v < 0 ? 0 : v);
+        }
+      });
     });
   }
 
  private:
   WindowAttrs attrs_;
   int64_t group_;
+  bool relu_;
 };
 
 // Widens a uint8/int8 tensor to int32, subtracting a zero point (scalar, or one per slice of

@@ -232,13 +232,18 @@ TEST(Engine, FoldsConstantsAndDropsDeadNodes) {
   expect_close(ctx.run({{"x", x}})[0], want, 1e-6, 1e-7);
 }
 
-TEST(Engine, ConvBatchNormFusionKeepsResults) {
+// BatchNormalization folds into the Conv before it; Relu, and the residual Add before a Relu,
+// fold into the Conv after it (every one of them in this ResNet).
+TEST(Engine, ConvFusionsKeepResults) {
   EngineOptions plain;
   plain.optimize = false;
   auto fused = Engine::load(fixture("resnet_tiny.onnx"));
   auto unfused = Engine::load(fixture("resnet_tiny.onnx"), plain);
-  EXPECT_EQ(fused->summary().op_counts.count("BatchNormalization"), 0u);
+  for (const char* op : {"BatchNormalization", "Relu", "Add"})
+    EXPECT_EQ(fused->summary().op_counts.count(op), 0u) << op;
+  EXPECT_EQ(fused->summary().op_counts.at("Conv"), 9);
   EXPECT_EQ(unfused->summary().op_counts.at("BatchNormalization"), 9);
+  EXPECT_EQ(unfused->summary().op_counts.at("Relu"), 7);
   ExecutionContext a(fused), b(unfused);
   NamedTensors in = {{"image", images(2)}};
   std::vector<double> want = to_doubles(b.run(in)[0]);

@@ -34,6 +34,8 @@ class ConvDescriptors {
     LRE_CUDNN_CHECK(cudnnCreateTensorDescriptor(&bias));
     LRE_CUDNN_CHECK(cudnnCreateFilterDescriptor(&w));
     LRE_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&conv));
+    LRE_CUDNN_CHECK(cudnnCreateActivationDescriptor(&relu));
+    LRE_CUDNN_CHECK(cudnnSetActivationDescriptor(relu, CUDNN_ACTIVATION_RELU, CUDNN_PROPAGATE_NAN, 0.0));
     const cpu::WindowGeometry& g = p.window;
     std::vector<int> in, out, kernel, pads, strides, dilations;
     if (g.rank() == 1) {
@@ -70,6 +72,7 @@ class ConvDescriptors {
     (void)cudnnDestroyTensorDescriptor(bias);
     (void)cudnnDestroyFilterDescriptor(w);
     (void)cudnnDestroyConvolutionDescriptor(conv);
+    (void)cudnnDestroyActivationDescriptor(relu);
   }
   ConvDescriptors(const ConvDescriptors&) = delete;
   ConvDescriptors& operator=(const ConvDescriptors&) = delete;
@@ -77,6 +80,7 @@ class ConvDescriptors {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
   cudnnFilterDescriptor_t w = nullptr;
   cudnnConvolutionDescriptor_t conv = nullptr;
+  cudnnActivationDescriptor_t relu = nullptr;
 
  private:
   static void set_tensor(cudnnTensorDescriptor_t d, cudnnDataType_t type, int n, int c, const std::vector<int>& spatial) {
@@ -114,7 +118,8 @@ bool cudnn_conv_supported(const ConvProblem& p) {
   return true;
 }
 
-void cudnn_conv_forward(KernelEnv& env, const ConvProblem& p, const void* x, const void* w, const void* bias, void* y) {
+void cudnn_conv_forward(KernelEnv& env, const ConvProblem& p, const void* x, const void* w, const void* bias,
+                        const void* z, bool relu, void* y) {
   if (!cudnn_conv_supported(p))
     throw Error(ErrorCode::Unsupported, "cuDNN convolution: asymmetric padding or more than 3 spatial dimensions");
   cudnnHandle_t handle = env.cudnn();
@@ -139,8 +144,18 @@ void cudnn_conv_forward(KernelEnv& env, const ConvProblem& p, const void* x, con
   LRE_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(handle, d.x, d.w, d.conv, d.y, fwd, &bytes));
   void* workspace = bytes ? env.workspace(bytes) : nullptr;
   const float one = 1.f, zero = 0.f;
-  LRE_CUDNN_CHECK(cudnnConvolutionForward(handle, &one, d.x, x, d.w, w, d.conv, fwd, workspace, bytes, &zero, d.y, y));
+  if (relu && bias) {
+    // y = relu(conv + z + bias) in one pass (cuDNN allows Relu with any algorithm here).
+    const float z_scale = z ? 1.f : 0.f;
+    LRE_CUDNN_CHECK(cudnnConvolutionBiasActivationForward(handle, &one, d.x, x, d.w, w, d.conv, fwd, workspace, bytes,
+                                                          &z_scale, d.y, z ? z : y, d.bias, bias, d.relu, d.y, y));
+    return;
+  }
+  if (z) LRE_CUDA_CHECK(cudaMemcpyAsync(y, z, p.output_bytes(), cudaMemcpyDeviceToDevice, env.stream()));
+  const float y_scale = z ? 1.f : 0.f;
+  LRE_CUDNN_CHECK(cudnnConvolutionForward(handle, &one, d.x, x, d.w, w, d.conv, fwd, workspace, bytes, &y_scale, d.y, y));
   if (bias) LRE_CUDNN_CHECK(cudnnAddTensor(handle, &one, d.bias, bias, &one, d.y, y));
+  if (relu) LRE_CUDNN_CHECK(cudnnActivationForward(handle, d.relu, &one, d.y, y, &zero, d.y, y));
 }
 
 }  // namespace lre::cuda
