@@ -64,14 +64,14 @@ run "cpu unit tests" unit-tests.log 60 "$pkg/tests/lre_unit_tests"
 # tolerances); the passing count goes in the table.
 data=$(mktemp -d)
 tar xzf "$pkg/onnx-testdata.tgz" -C "$data"
-run "conformance cuda" conformance-cuda.log 300 "$pkg/lre" conformance "$data" --device cuda -j 8 --min-pass ${CONFORMANCE_MIN_PASS:-900}
+run "conformance cuda" conformance-cuda.log 150 "$pkg/lre" conformance "$data" --device cuda -j 16 --min-pass ${CONFORMANCE_MIN_PASS:-900}
 rows[${#rows[@]}-1]+=" $(grep -E '^conformance: [0-9]+ passed' "$out/conformance-cuda.log" | tail -n 1)"
 if [ -n "$sanitizer" ]; then
   # API errors are off: the tests provoke some on purpose (out of memory, a bad launch) and every
   # call in the library is checked anyway; memory and race errors are what these runs are for.
   run "memcheck gpu tests" memcheck.log 150 "$sanitizer" --tool memcheck --report-api-errors no --error-exitcode 99 \
     "$pkg/tests/lre_gpu_tests" --gtest_filter="$sanitizer_filter"
-  run "racecheck gpu tests" racecheck.log 120 "$sanitizer" --tool racecheck --report-api-errors no --error-exitcode 99 \
+  run "racecheck gpu tests" racecheck.log 150 "$sanitizer" --tool racecheck --report-api-errors no --error-exitcode 99 \
     "$pkg/tests/lre_gpu_tests" --gtest_filter="$racecheck_filter"
 else
   rows+=("$(printf '%-22s %-7s %5ss  %s' compute-sanitizer FAIL 0 "not found")")

@@ -74,6 +74,12 @@ int cmd_bench(const BenchArgs& args) {
               pct(99), sorted.back(), mean);
   std::printf("throughput: %.1f inferences/s, %.1f samples/s\n", runs / total_s, runs * args.batch / total_s);
   std::printf("activation arena: %zu bytes per context\n", workers[0].ctx->arena_bytes());
+  const std::vector<std::string> fallback = workers[0].ctx->cpu_fallback_nodes();
+  if (!fallback.empty()) {
+    std::printf("%zu nodes ran on the CPU (no device kernel):", fallback.size());
+    for (const std::string& n : fallback) std::printf(" %s", n.c_str());
+    std::printf("\n");
+  }
   return 0;
 }
 

@@ -109,6 +109,10 @@ class ExecutionContext {
   const Engine& engine() const { return *engine_; }
   size_t arena_bytes() const;  // bytes of the activation arena currently held
   int threads() const;
+  // CUDA engines: nodes that run on the CPU for want of a device kernel, in the plan made most
+  // recently (as errors name nodes: "node 'name' (OpType)"); each costs a round trip to the
+  // host and keeps the run out of CUDA graphs.
+  std::vector<std::string> cpu_fallback_nodes() const;
 
   struct State;
 

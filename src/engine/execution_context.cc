@@ -107,6 +107,13 @@ size_t ExecutionContext::arena_bytes() const {
   return state_->arena_size;
 }
 
+std::vector<std::string> ExecutionContext::cpu_fallback_nodes() const {
+#if LRE_WITH_CUDA
+  if (state_->cuda) return state_->cuda->cpu_fallback_nodes();
+#endif
+  return {};
+}
+
 void* ExecutionContext::cuda_stream() const {
 #if LRE_WITH_CUDA
   if (state_->cuda) return state_->cuda->stream();

@@ -8,10 +8,32 @@
 #include "kernels/cpu/broadcast.h"
 #include "ops/kernel.h"
 #include "ops/op_util.h"
+#if LRE_WITH_CUDA
+#include <optional>
+
+#include "kernels/cuda/activation.cuh"
+#include "ops/cuda_op_util.h"
+#endif
 
 namespace lre {
 
 namespace {
+
+#if LRE_WITH_CUDA
+// The CUDA twin of an activation by its ONNX name.
+std::optional<cuda::ActivationOp> cuda_activation(const std::string& op_type) {
+#define LRE_CUDA_ACTIVATION_CASE(name) \
+  if (op_type == #name) return cuda::ActivationOp::name;
+  LRE_CUDA_ACTIVATION_OPS(LRE_CUDA_ACTIVATION_CASE)
+#undef LRE_CUDA_ACTIVATION_CASE
+  return std::nullopt;
+}
+
+void launch_activation_on(KernelContext& ctx, cuda::ActivationOp op, const cuda::ActivationParams& p) {
+  const Tensor& x = ctx.in(0);
+  cuda::launch_activation(op, p, x.dtype(), x.raw(), ctx.out(0).raw(), x.numel(), stream_of(ctx));
+}
+#endif
 
 // f(x; alpha, beta) over float types. `Op` is a functor with the attribute defaults built in.
 template <typename Op>
@@ -19,7 +41,19 @@ class ActivationKernel final : public Kernel {
  public:
   explicit ActivationKernel(const KernelInit& init)
       : alpha_(init.node.attrs.get_float("alpha", Op::kAlpha)),
-        beta_(init.node.attrs.get_float(Op::kBetaName, Op::kBeta)) {}
+        beta_(init.node.attrs.get_float(Op::kBetaName, Op::kBeta)) {
+#if LRE_WITH_CUDA
+    cuda_op_ = cuda_activation(init.node.op_type);
+    params_.alpha = alpha_;
+    // The second attribute is Selu's gamma, the others' beta.
+    (std::string(Op::kBetaName) == "gamma" ? params_.gamma : params_.beta) = beta_;
+#endif
+  }
+
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override { return cuda_op_ && cuda_float(in[0].dtype); }
+  void compute_cuda(KernelContext& ctx) const override { launch_activation_on(ctx, *cuda_op_, params_); }
+#endif
 
   std::vector<TensorDesc> infer(std::span<const Tensor* const> in) const override {
     if (in.empty() || !in[0]) fail("expects one input");
@@ -40,6 +74,10 @@ class ActivationKernel final : public Kernel {
 
  private:
   float alpha_, beta_;
+#if LRE_WITH_CUDA
+  std::optional<cuda::ActivationOp> cuda_op_;
+  cuda::ActivationParams params_;
+#endif
 };
 
 struct LeakyReluOp {
@@ -76,6 +114,16 @@ class ShrinkKernel final : public Kernel {
  public:
   explicit ShrinkKernel(const KernelInit& init)
       : lambd_(init.node.attrs.get_float("lambd", 0.5f)), bias_(init.node.attrs.get_float("bias", 0.f)) {}
+
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override { return cuda_float(in[0].dtype); }
+  void compute_cuda(KernelContext& ctx) const override {
+    cuda::ActivationParams p;
+    p.alpha = lambd_;
+    p.beta = bias_;
+    launch_activation_on(ctx, cuda::ActivationOp::Shrink, p);
+  }
+#endif
   std::vector<TensorDesc> infer(std::span<const Tensor* const> in) const override {
     if (in.empty() || !in[0] || in[0]->dtype() == DType::Bool) fail("expects one numeric input");
     return {{in[0]->dtype(), in[0]->shape()}};
@@ -101,6 +149,28 @@ class ClipKernel final : public Kernel {
     min_attr_ = init.node.attrs.get_float("min", -std::numeric_limits<float>::infinity());
     max_attr_ = init.node.attrs.get_float("max", std::numeric_limits<float>::infinity());
   }
+
+  // The bounds are read on the host (usually constants), so the device never waits for them.
+  std::vector<int> shape_value_inputs() const override { return opset_ >= 11 ? std::vector<int>{1, 2} : std::vector<int>{}; }
+
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override { return cuda_float(in[0].dtype); }
+  void compute_cuda(KernelContext& ctx) const override {
+    cuda::ActivationParams p;
+    p.alpha = opset_ < 11 ? min_attr_ : -std::numeric_limits<float>::infinity();
+    p.beta = opset_ < 11 ? max_attr_ : std::numeric_limits<float>::infinity();
+    auto bound = [&](size_t i, float& out) {
+      if (const Tensor* t = ctx.host_in(i)) {
+        dispatch_float(t->dtype(), "Clip", [&]<typename T>() { out = static_cast<float>(static_cast<compute_t<T>>(t->data<T>()[0])); });
+      }
+    };
+    if (opset_ >= 11) {
+      bound(1, p.alpha);
+      bound(2, p.beta);
+    }
+    launch_activation_on(ctx, cuda::ActivationOp::Clip, p);
+  }
+#endif
   std::vector<TensorDesc> infer(std::span<const Tensor* const> in) const override {
     if (in.empty() || !in[0] || in[0]->dtype() == DType::Bool) fail("expects a numeric input");
     for (size_t i = 1; i < in.size() && i < 3; ++i) {

@@ -5,6 +5,11 @@
 #include "ops/kernel.h"
 #include "ops/op_util.h"
 
+#if LRE_WITH_CUDA
+#include "kernels/cuda/reduce.cuh"
+#include "ops/cuda_op_util.h"
+#endif
+
 namespace lre {
 
 namespace {
@@ -41,6 +46,16 @@ class ArgKernel final : public Kernel {
         cpu::arg_extreme(x.data<T>(), ctx.out(0).data<int64_t>(), outer, n, inner, kLargest, last_, &ctx.pool);
     });
   }
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override { return cuda_float(in[0].dtype); }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& x = ctx.in(0);
+    if (ctx.out(0).numel() == 0) return;
+    const int64_t axis = normalize_axis(axis_, static_cast<int64_t>(x.rank()));
+    const auto [outer, n, inner] = split_at_axis(x.shape(), axis);
+    cuda::launch_arg_reduce(kLargest, x.dtype(), x.raw(), outer, n, inner, last_, ctx.out(0).data<int64_t>(), stream_of(ctx));
+  }
+#endif
 
  private:
   static constexpr const char* kName = kLargest ? "ArgMax" : "ArgMin";

@@ -4,6 +4,11 @@
 #include "ops/kernel.h"
 #include "ops/movement_util.h"
 
+#if LRE_WITH_CUDA
+#include "kernels/cuda/concat.cuh"
+#include "ops/cuda_op_util.h"
+#endif
+
 namespace lre {
 
 namespace {
@@ -52,6 +57,22 @@ class ConcatKernel final : public Kernel {
     auto [outer, inner] = outer_inner(first.shape(), axis);
     cpu::concat(ptrs, sizes, ctx.out(0).raw(), outer, inner, dtype_size(first.dtype()), &ctx.pool);
   }
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc>) const override { return true; }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& first = ctx.in(0);
+    const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(first.rank()), "Concat axis"));
+    std::vector<const void*> ptrs;
+    std::vector<int64_t> sizes;
+    for (const Tensor* t : ctx.inputs) {
+      ptrs.push_back(t->raw());
+      sizes.push_back(t->dim(axis));
+    }
+    auto [outer, inner] = outer_inner(first.shape(), axis);
+    if (ctx.out(0).numel() == 0) return;
+    cuda::launch_concat(dtype_size(first.dtype()), ptrs, sizes, outer, inner, ctx.out(0).raw(), stream_of(ctx));
+  }
+#endif
 
  private:
   int64_t axis_;
@@ -88,6 +109,19 @@ class SplitKernel final : public Kernel {
     auto [outer, inner] = outer_inner(x.shape(), axis);
     cpu::split(x.raw(), ptrs, sizes(ctx.inputs, x, axis), outer, inner, dtype_size(x.dtype()), &ctx.pool);
   }
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc>) const override { return true; }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& x = ctx.in(0);
+    const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(x.rank()), "Split axis"));
+    std::vector<void*> ptrs;
+    for (size_t i = 0; i < static_cast<size_t>(outputs_); ++i) ptrs.push_back(ctx.has_output(i) ? ctx.out(i).raw() : nullptr);
+    auto [outer, inner] = outer_inner(x.shape(), axis);
+    if (x.numel() == 0) return;
+    cuda::launch_split(dtype_size(x.dtype()), x.raw(), outer, sizes(shape_rule_inputs(ctx), x, axis), inner, ptrs,
+                       stream_of(ctx));
+  }
+#endif
   std::vector<int> shape_value_inputs() const override { return {1}; }
 
  private:

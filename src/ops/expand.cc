@@ -4,6 +4,11 @@
 #include "ops/kernel.h"
 #include "ops/movement_util.h"
 
+#if LRE_WITH_CUDA
+#include "kernels/cuda/expand.cuh"
+#include "ops/cuda_op_util.h"
+#endif
+
 namespace lre {
 
 namespace {
@@ -24,6 +29,15 @@ class ExpandKernel final : public Kernel {
     Tensor& y = ctx.out(0);
     cpu::strided_copy(x.raw(), y.raw(), dtype_size(x.dtype()), y.shape(), broadcast_strides(x.shape(), y.shape()), 0, &ctx.pool);
   }
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc>) const override { return true; }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& x = ctx.in(0);
+    Tensor& y = ctx.out(0);
+    if (y.numel() == 0) return;
+    cuda::launch_expand(dtype_size(x.dtype()), x.raw(), x.shape(), y.raw(), y.shape(), stream_of(ctx));
+  }
+#endif
   std::vector<int> shape_value_inputs() const override { return {1}; }
 };
 
@@ -52,6 +66,16 @@ class TileKernel final : public Kernel {
     cpu::strided_copy(x.raw(), ctx.out(0).raw(), dtype_size(x.dtype()), shape, strides, 0, &ctx.pool);
   }
   std::vector<int> shape_value_inputs() const override { return {1}; }
+
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc>) const override { return true; }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& x = ctx.in(0);
+    Tensor& y = ctx.out(0);
+    if (y.numel() == 0) return;
+    cuda::launch_tile(dtype_size(x.dtype()), x.raw(), x.shape(), y.raw(), y.shape(), stream_of(ctx));
+  }
+#endif
 
  private:
   static std::vector<int64_t> repeats(const Tensor& x, const Tensor& r) {

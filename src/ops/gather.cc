@@ -4,6 +4,11 @@
 #include "ops/kernel.h"
 #include "ops/movement_util.h"
 
+#if LRE_WITH_CUDA
+#include "kernels/cuda/gather.cuh"
+#include "ops/cuda_op_util.h"
+#endif
+
 namespace lre {
 
 namespace {
@@ -35,6 +40,22 @@ class GatherKernel final : public Kernel {
     cpu::gather(x.raw(), ctx.out(0).raw(), dtype_size(x.dtype()), outer, x.dim(axis), inner, index_data(idx, "Gather indices"),
                 idx.numel(), &ctx.pool);
   }
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc>) const override { return true; }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& x = ctx.in(0);
+    const Tensor& idx = ctx.in(1);
+    const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(x.rank()), "Gather axis"));
+    int64_t outer = 1, inner = 1;
+    for (size_t d = 0; d < x.rank(); ++d) {
+      if (d < axis) outer *= x.dim(d);
+      if (d > axis) inner *= x.dim(d);
+    }
+    if (ctx.out(0).numel() == 0) return;
+    cuda::launch_gather(dtype_size(x.dtype()), x.raw(), outer, x.dim(axis), inner, idx.raw(), idx.dtype(), idx.numel(),
+                        ctx.out(0).raw(), stream_of(ctx));
+  }
+#endif
 
  private:
   int64_t axis_;

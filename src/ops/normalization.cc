@@ -8,6 +8,11 @@
 #include "ops/kernel.h"
 #include "ops/op_util.h"
 
+#if LRE_WITH_CUDA
+#include "kernels/cuda/normalization.cuh"
+#include "ops/cuda_op_util.h"
+#endif
+
 namespace lre {
 
 namespace {
@@ -47,6 +52,21 @@ class BatchNormKernel final : public Kernel {
       training_ = extra && (opset_ >= 7 || init.node.attrs.get_int("is_test", 0) == 0);
     }
   }
+
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override {
+    if (training_ || !spatial_ || !cuda_float(in[0].dtype) || in[0].shape.size() < 2) return false;
+    for (size_t i = 1; i < 5; ++i)
+      if (in[i].dtype != in[0].dtype) return false;
+    return true;
+  }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& x = ctx.in(0);
+    const int64_t n = x.dim(0), c = x.dim(1), inner = n * c != 0 ? x.numel() / (n * c) : 0;
+    cuda::launch_batch_norm(x.dtype(), x.raw(), ctx.in(1).raw(), ctx.in(2).raw(), ctx.in(3).raw(), ctx.in(4).raw(),
+                            ctx.out(0).raw(), n, c, inner, static_cast<float>(eps_), stream_of(ctx));
+  }
+#endif
 
   std::vector<TensorDesc> infer(std::span<const Tensor* const> in) const override {
     if (in.size() < 5 || !in[0] || !in[1] || !in[2] || !in[3] || !in[4])
@@ -115,6 +135,18 @@ class InstanceNormKernel final : public Kernel {
  public:
   explicit InstanceNormKernel(const KernelInit& init) : eps_(init.node.attrs.get_float("epsilon", 1e-5f)) {}
 
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override {
+    return cuda_float(in[0].dtype) && in[0].shape.size() >= 2 && in[1].dtype == in[0].dtype && in[2].dtype == in[0].dtype;
+  }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& x = ctx.in(0);
+    const int64_t n = x.dim(0), c = x.dim(1), inner = n * c != 0 ? x.numel() / (n * c) : 0;
+    cuda::launch_instance_norm(x.dtype(), x.raw(), ctx.in(1).raw(), ctx.in(2).raw(), ctx.out(0).raw(), n, c, inner,
+                               static_cast<float>(eps_), stream_of(ctx));
+  }
+#endif
+
   std::vector<TensorDesc> infer(std::span<const Tensor* const> in) const override {
     if (in.size() < 3 || !in[0] || !in[1] || !in[2]) fail("InstanceNormalization needs inputs input, scale and B");
     const Tensor& x = *in[0];
@@ -151,7 +183,28 @@ class LayerNormKernel final : public Kernel {
     if (stash == 1) stash_ = DType::Float32;
     else if (stash == 11) stash_ = DType::Float64;
     else fail_unsupported("LayerNormalization stash_type " + std::to_string(stash) + " (supported: 1 float, 11 double)");
+    for (size_t i = 1; i < init.node.outputs.size(); ++i) wants_stats_ = wants_stats_ || init.node.outputs[i] != kNoValue;
   }
+
+#if LRE_WITH_CUDA
+  // Scale and B as full rows (what exported models carry); Mean and InvStdDev not requested.
+  bool cuda_supports(std::span<const TensorDesc> in) const override {
+    if (wants_stats_ || stash_ != DType::Float32 || !cuda_float(in[0].dtype)) return false;
+    const int64_t axis = normalize_axis(axis_, static_cast<int64_t>(in[0].shape.size()));
+    const int64_t cols = shape_numel(Shape(in[0].shape.begin() + axis, in[0].shape.end()));
+    for (size_t i = 1; i < 3 && i < in.size(); ++i)
+      if (in[i].present && (in[i].dtype != in[0].dtype || shape_numel(in[i].shape) != cols)) return false;
+    return true;
+  }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& x = ctx.in(0);
+    const int64_t axis = normalize_axis(axis_, static_cast<int64_t>(x.rank()));
+    const int64_t cols = shape_numel(Shape(x.shape().begin() + axis, x.shape().end()));
+    const int64_t rows = cols ? x.numel() / cols : 0;
+    cuda::launch_layer_norm(x.dtype(), x.raw(), ctx.in(1).raw(), ctx.has_input(2) ? ctx.in(2).raw() : nullptr,
+                            ctx.out(0).raw(), rows, cols, static_cast<float>(eps_), stream_of(ctx));
+  }
+#endif
 
   std::vector<TensorDesc> infer(std::span<const Tensor* const> in) const override {
     if (in.size() < 2 || !in[0] || !in[1]) fail("LayerNormalization needs inputs X and Scale");
@@ -215,6 +268,7 @@ class LayerNormKernel final : public Kernel {
   int64_t axis_;
   double eps_;
   DType stash_ = DType::Float32;
+  bool wants_stats_ = false;
 };
 
 class LrnKernel final : public Kernel {

@@ -3,9 +3,15 @@
 #include <cstring>
 
 #include "core/dispatch.h"
+#include "kernels/cpu/cast.h"
 #include "kernels/cpu/pad.h"
 #include "ops/kernel.h"
 #include "ops/movement_util.h"
+
+#if LRE_WITH_CUDA
+#include "kernels/cuda/pad.cuh"
+#include "ops/cuda_op_util.h"
+#endif
 
 namespace lre {
 
@@ -33,26 +39,46 @@ class PadKernel final : public Kernel {
     const Tensor& x = ctx.in(0);
     Layout l = layout(ctx.inputs, x);
     alignas(8) unsigned char value[8] = {};
-    if (from_inputs_ && ctx.has_input(2)) {
-      const Tensor& v = ctx.in(2);
-      if (v.dtype() != x.dtype() || v.numel() != 1)
-        fail(std::string("Pad constant_value must be one ") + dtype_name(x.dtype()) + " element, got " + dtype_name(v.dtype()) + " " +
-             shape_to_string(v.shape()));
-      std::memcpy(value, v.raw(), dtype_size(x.dtype()));
-    } else {
-      dispatch_dtype(x.dtype(), [&]<typename T>() {
-        T t = static_cast<T>(static_cast<compute_t<T>>(value_attr_));
-        std::memcpy(value, &t, sizeof(T));
-      });
-    }
+    constant_value(ctx.inputs, x.dtype(), value);
     cpu::pad(x.raw(), x.shape(), ctx.out(0).raw(), l.out, l.begin, mode_, value, dtype_size(x.dtype()), &ctx.pool);
   }
+  // constant_value too: it is read on the host, so the device never waits for it.
   std::vector<int> shape_value_inputs() const override {
-    if (from_inputs_) return {1, 3};
+    if (from_inputs_) return {1, 2, 3};
     return {};
   }
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc>) const override { return true; }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& x = ctx.in(0);
+    const std::vector<const Tensor*> host = shape_rule_inputs(ctx);
+    const Layout l = layout(host, x);
+    alignas(8) unsigned char value[8] = {};
+    constant_value(host, x.dtype(), value);
+    if (ctx.out(0).numel() == 0) return;
+    cuda::launch_pad(dtype_size(x.dtype()), static_cast<cuda::PadMode>(mode_), x.raw(), x.shape(), l.begin, ctx.out(0).raw(),
+                     l.out, value, stream_of(ctx));
+  }
+#endif
 
  private:
+  // The padding value as `dtype` bytes: the constant_value input (opset 11+) or the attribute.
+  // On the host, in the logical dtype; under reduced precision the device wants the storage one.
+  void constant_value(std::span<const Tensor* const> in, DType dtype, unsigned char* value) const {
+    if (from_inputs_ && in.size() > 2 && in[2]) {
+      const Tensor& v = *in[2];
+      if (v.numel() != 1 || (v.dtype() != dtype && !(dtype_is_float(v.dtype()) && dtype_is_float(dtype))))
+        fail(std::string("Pad constant_value must be one ") + dtype_name(dtype) + " element, got " + dtype_name(v.dtype()) + " " +
+             shape_to_string(v.shape()));
+      cpu::cast(v.raw(), v.dtype(), value, dtype, 1, nullptr);
+      return;
+    }
+    dispatch_dtype(dtype, [&]<typename T>() {
+      T t = static_cast<T>(static_cast<compute_t<T>>(value_attr_));
+      std::memcpy(value, &t, sizeof(T));
+    });
+  }
+
   struct Layout {
     Shape out;
     std::vector<int64_t> begin;

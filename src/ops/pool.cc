@@ -7,6 +7,11 @@
 #include "ops/kernel.h"
 #include "ops/op_util.h"
 #include "ops/window_attrs.h"
+#if LRE_WITH_CUDA
+#include "kernels/cuda/pool.cuh"
+#include "kernels/cuda/reduce.cuh"
+#include "ops/cuda_op_util.h"
+#endif
 
 namespace lre {
 
@@ -40,7 +45,44 @@ class PoolKernel final : public Kernel {
       p_ = attr.kind == Attribute::Kind::Float ? attr.f : static_cast<float>(attr.i);
     }
     if (kind_ == PoolKind::Lp && !(p_ > 0.f)) fail(std::string(name_) + ": p must be positive, got " + std::to_string(p_));
+    wants_indices_ = init.node.outputs.size() > 1 && init.node.outputs[1] != kNoValue;
   }
+
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override {
+    const size_t rank = in[0].shape.size();
+    return cuda_float(in[0].dtype) && kind_ != PoolKind::Lp && !wants_indices_ && rank >= 3 &&
+           rank - 2 <= static_cast<size_t>(cuda::kMaxPoolDims);
+  }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& x = ctx.in(0);
+    Tensor& y = ctx.out(0);
+    if (y.numel() == 0) return;
+    const int64_t planes = x.dim(0) * x.dim(1);
+    if (global_) {
+      // One value per (n, c) plane: a reduction over the flattened spatial dimensions.
+      const int64_t shape[2] = {planes, x.numel() / planes};
+      const int64_t axes[1] = {1};
+      cuda::launch_reduce(kind_ == PoolKind::Max ? cuda::ReduceOp::Max : cuda::ReduceOp::Mean, x.dtype(), x.raw(), shape,
+                          axes, y.raw(), stream_of(ctx));
+      return;
+    }
+    const cpu::WindowGeometry g = geometry(x);
+    cuda::PoolGeometry pg;
+    pg.rank = static_cast<int>(g.rank());
+    for (int d = 0; d < pg.rank; ++d) {
+      pg.in[d] = g.in[d];
+      pg.out[d] = g.out[d];
+      pg.kernel[d] = g.kernel[d];
+      pg.strides[d] = g.strides[d];
+      pg.dilations[d] = g.dilations[d];
+      pg.pads_begin[d] = g.pads_begin[d];
+      pg.pads_end[d] = g.pads_end[d];
+    }
+    if (kind_ == PoolKind::Max) cuda::launch_max_pool(x.dtype(), x.raw(), y.raw(), planes, pg, stream_of(ctx));
+    else cuda::launch_average_pool(x.dtype(), x.raw(), y.raw(), planes, pg, count_include_pad_, stream_of(ctx));
+  }
+#endif
 
   std::vector<TensorDesc> infer(std::span<const Tensor* const> in) const override {
     if (in.empty() || !in[0]) fail(std::string(name_) + " needs input X");
@@ -121,6 +163,7 @@ class PoolKernel final : public Kernel {
   bool count_include_pad_ = false;
   bool col_major_ = false;
   float p_ = 2.f;
+  bool wants_indices_ = false;
 };
 
 using MaxPoolKernel = PoolKernel<PoolKind::Max, false>;

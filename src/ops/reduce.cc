@@ -7,6 +7,10 @@
 #include "kernels/cpu/reduce.h"
 #include "ops/kernel.h"
 #include "ops/op_util.h"
+#if LRE_WITH_CUDA
+#include "kernels/cuda/reduce.cuh"
+#include "ops/cuda_op_util.h"
+#endif
 
 namespace lre {
 
@@ -62,8 +66,39 @@ class ReduceKernel final : public Kernel {
 
   std::vector<int> shape_value_inputs() const override { return axes_input_ ? std::vector<int>{1} : std::vector<int>{}; }
 
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override { return cuda_float(in[0].dtype); }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& x = ctx.in(0);
+    Tensor& y = ctx.out(0);
+    // The axes input is read on the host, where the runtime keeps shape values.
+    const Tensor* host[2] = {&x, ctx.host_in(1)};
+    const Plan p = plan(std::span<const Tensor* const>(host, ctx.inputs.size() > 1 ? 2 : 1));
+    if (p.copy) return device_copy_input(ctx);
+    if (y.numel() == 0) return;
+    cuda::launch_reduce(cuda_op(), x.dtype(), x.raw(), x.shape(), p.axes, y.raw(), stream_of(ctx));
+  }
+#endif
+
  private:
   static constexpr const char* kName = reduce_name(kOp);
+#if LRE_WITH_CUDA
+  static constexpr cuda::ReduceOp cuda_op() {
+    switch (kOp) {
+      case cpu::ReduceOp::Sum: return cuda::ReduceOp::Sum;
+      case cpu::ReduceOp::Mean: return cuda::ReduceOp::Mean;
+      case cpu::ReduceOp::Max: return cuda::ReduceOp::Max;
+      case cpu::ReduceOp::Min: return cuda::ReduceOp::Min;
+      case cpu::ReduceOp::Prod: return cuda::ReduceOp::Prod;
+      case cpu::ReduceOp::L1: return cuda::ReduceOp::L1;
+      case cpu::ReduceOp::L2: return cuda::ReduceOp::L2;
+      case cpu::ReduceOp::LogSum: return cuda::ReduceOp::LogSum;
+      case cpu::ReduceOp::LogSumExp: return cuda::ReduceOp::LogSumExp;
+      case cpu::ReduceOp::SumSquare: return cuda::ReduceOp::SumSquare;
+    }
+    return cuda::ReduceOp::Sum;
+  }
+#endif
 
   struct Plan {
     std::vector<int64_t> axes;  // normalised, distinct

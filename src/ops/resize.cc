@@ -7,6 +7,11 @@
 #include "ops/kernel.h"
 #include "ops/op_util.h"
 
+#if LRE_WITH_CUDA
+#include "kernels/cuda/resize.cuh"
+#include "ops/cuda_op_util.h"
+#endif
+
 namespace lre {
 
 namespace {
@@ -91,6 +96,25 @@ class ResizeKernel final : public Kernel {
     if (params_.mode == cpu::ResizeMode::Nearest) dispatch_dtype(x.dtype(), run);
     else dispatch_numeric(x.dtype(), (op_ + " in linear or cubic mode").c_str(), run);
   }
+
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override {
+    return cuda_float(in[0].dtype) && params_.mode != cpu::ResizeMode::Cubic;
+  }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Plan p = plan(shape_rule_inputs(ctx));
+    const Tensor& x = ctx.in(0);
+    cuda::ResizeParams cp;
+    cp.mode = static_cast<cuda::ResizeMode>(params_.mode);
+    cp.coord = static_cast<cuda::ResizeCoord>(params_.coord);
+    cp.nearest = static_cast<cuda::NearestRounding>(params_.nearest);
+    cp.cubic_a = params_.cubic_a;
+    cp.exclude_outside = params_.exclude_outside;
+    cp.extrapolation_value = params_.extrapolation_value;
+    if (ctx.out(0).numel() == 0) return;
+    cuda::launch_resize(x.dtype(), x.raw(), x.shape(), ctx.out(0).raw(), p.out, p.scales, p.roi, cp, stream_of(ctx));
+  }
+#endif
 
   std::vector<int> shape_value_inputs() const override {
     std::vector<int> v;

@@ -7,6 +7,11 @@
 #include "ops/kernel.h"
 #include "ops/movement_util.h"
 
+#if LRE_WITH_CUDA
+#include "kernels/cuda/strided_copy.cuh"
+#include "ops/cuda_op_util.h"
+#endif
+
 namespace lre {
 
 namespace {
@@ -34,6 +39,16 @@ class SliceKernel final : public Kernel {
     SliceView v = view(ctx.inputs, x);
     cpu::strided_copy(x.raw(), ctx.out(0).raw(), dtype_size(x.dtype()), v.shape, v.strides, v.offset, &ctx.pool);
   }
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc>) const override { return true; }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& x = ctx.in(0);
+    const SliceView v = view(shape_rule_inputs(ctx), x);
+    if (ctx.out(0).numel() == 0) return;
+    cuda::launch_strided_copy(dtype_size(x.dtype()), x.raw(), v.offset, v.strides, ctx.out(0).raw(), v.shape,
+                              stream_of(ctx), "Slice");
+  }
+#endif
   std::vector<int> shape_value_inputs() const override {
     if (from_inputs_) return {1, 2, 3, 4};
     return {};

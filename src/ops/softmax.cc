@@ -4,6 +4,10 @@
 #include "kernels/cpu/softmax.h"
 #include "ops/kernel.h"
 #include "ops/op_util.h"
+#if LRE_WITH_CUDA
+#include "kernels/cuda/softmax.cuh"
+#include "ops/cuda_op_util.h"
+#endif
 
 namespace lre {
 
@@ -31,6 +35,20 @@ class SoftmaxKernel final : public Kernel {
       cpu::softmax(x.data<T>(), ctx.out(0).data<T>(), outer, n, inner, kKind, &ctx.pool);
     });
   }
+
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override {
+    return kKind != cpu::SoftmaxKind::Hardmax && cuda_float(in[0].dtype);
+  }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& x = ctx.in(0);
+    if (x.numel() == 0) return;
+    const int64_t axis = normalize_axis(axis_, static_cast<int64_t>(x.rank()));
+    const auto [outer, n, inner] = split_at_axis(x.shape(), axis, flatten_);
+    cuda::launch_softmax(x.dtype(), x.raw(), ctx.out(0).raw(), outer, n, inner, kKind == cpu::SoftmaxKind::LogSoftmax,
+                         stream_of(ctx));
+  }
+#endif
 
  private:
   static const char* name() {

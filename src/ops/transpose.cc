@@ -4,6 +4,11 @@
 #include "ops/kernel.h"
 #include "ops/movement_util.h"
 
+#if LRE_WITH_CUDA
+#include "kernels/cuda/transpose.cuh"
+#include "ops/cuda_op_util.h"
+#endif
+
 namespace lre {
 
 namespace {
@@ -23,6 +28,14 @@ class TransposeKernel final : public Kernel {
     const Tensor& x = ctx.in(0);
     cpu::transpose(x.raw(), ctx.out(0).raw(), dtype_size(x.dtype()), x.shape(), perm_for(x.rank()), &ctx.pool);
   }
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc>) const override { return true; }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor& x = ctx.in(0);
+    if (x.numel() == 0) return;
+    cuda::launch_transpose(dtype_size(x.dtype()), x.raw(), x.shape(), perm_for(x.rank()), ctx.out(0).raw(), stream_of(ctx));
+  }
+#endif
 
  private:
   // The attribute, or the reversed axes when it is absent.

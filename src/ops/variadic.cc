@@ -8,6 +8,12 @@
 #include "ops/kernel.h"
 #include "ops/op_util.h"
 
+#if LRE_WITH_CUDA
+#include "kernels/cuda/elementwise.cuh"
+#include "kernels/cuda/expand.cuh"
+#include "ops/cuda_op_util.h"
+#endif
+
 namespace lre {
 
 namespace {
@@ -57,6 +63,21 @@ class VariadicKernel final : public Kernel {
       }
     });
   }
+#if LRE_WITH_CUDA
+  // The first input broadcast into the output, then each other one folded in place.
+  bool cuda_supports(std::span<const TensorDesc> in) const override { return kOp != Fold::Mean && cuda_float(in[0].dtype); }
+  void compute_cuda(KernelContext& ctx) const override {
+    Tensor& y = ctx.out(0);
+    if (y.numel() == 0) return;
+    constexpr cuda::BinaryOp kCudaOp = kOp == Fold::Max ? cuda::BinaryOp::Max : kOp == Fold::Min ? cuda::BinaryOp::Min
+                                                                                                 : cuda::BinaryOp::Add;
+    const Tensor& first = ctx.in(0);
+    cuda::launch_expand(dtype_size(y.dtype()), first.raw(), first.shape(), y.raw(), y.shape(), stream_of(ctx));
+    for (size_t k = 1; k < ctx.inputs.size(); ++k)
+      cuda::launch_binary(kCudaOp, y.dtype(), y.raw(), y.shape(), ctx.in(k).raw(), ctx.in(k).shape(), y.raw(), y.shape(),
+                          stream_of(ctx));
+  }
+#endif
 };
 
 using MaxKernel = VariadicKernel<Fold::Max>;

@@ -4,6 +4,11 @@
 #include "ops/kernel.h"
 #include "ops/op_util.h"
 
+#if LRE_WITH_CUDA
+#include "kernels/cuda/where.cuh"
+#include "ops/cuda_op_util.h"
+#endif
+
 namespace lre {
 
 namespace {
@@ -25,6 +30,16 @@ class WhereKernel final : public Kernel {
                        &ctx.pool, [](bool cond, T a, T b) { return cond ? a : b; });
     });
   }
+#if LRE_WITH_CUDA
+  bool cuda_supports(std::span<const TensorDesc> in) const override { return in[1].dtype == in[2].dtype; }
+  void compute_cuda(KernelContext& ctx) const override {
+    const Tensor &c = ctx.in(0), &x = ctx.in(1), &y = ctx.in(2);
+    Tensor& out = ctx.out(0);
+    if (out.numel() == 0) return;
+    cuda::launch_where(dtype_size(x.dtype()), c.data<bool>(), c.shape(), x.raw(), x.shape(), y.raw(), y.shape(), out.raw(),
+                       out.shape(), stream_of(ctx));
+  }
+#endif
 };
 
 }  // namespace

@@ -176,6 +176,108 @@ TEST_F(CudaEngine, NodesWithoutCudaKernelsRunOnTheCpu) {
   }
 }
 
+// An attention block as exporters write it (LayerNormalization, MatMul, Reshape, Split, Squeeze,
+// Transpose, Softmax, Erf-GELU, Clip, Slice, Gather, Expand, Concat, Cast to bool, Where,
+// ReduceMean, Pad, MaxPool, GlobalAveragePool): every node must run on the device and match the
+// CPU engine in fp32, and within tolerance in fp16.
+std::string attention_block_model() {
+  auto constant = [](std::initializer_list<float> v, Shape shape) {
+    Tensor t(DType::Float32, std::move(shape));
+    std::copy(v.begin(), v.end(), t.data<float>());
+    return t;
+  };
+  auto ints = [](std::initializer_list<int64_t> v) {
+    Tensor t(DType::Int64, {static_cast<int64_t>(v.size())});
+    std::copy(v.begin(), v.end(), t.data<int64_t>());
+    return t;
+  };
+  constexpr int64_t kD = 24, kHeads = 3;
+  ModelBuilder b;
+  b.input("x", DType::Float32, {"batch", int64_t{10}, kD});
+  b.initializer("gamma", random_float(DType::Float32, {kD}, 1, 0.5, 1.5));
+  b.initializer("beta", random_float(DType::Float32, {kD}, 2, -0.2, 0.2));
+  b.initializer("wqkv", random_float(DType::Float32, {kD, 3 * kD}, 3, -0.3, 0.3));
+  b.initializer("wo", random_float(DType::Float32, {kD, kD}, 4, -0.3, 0.3));
+  b.initializer("heads_shape", ints({0, 10, 3, kHeads, kD / kHeads}));
+  b.initializer("merge_shape", ints({0, 10, kD}));
+  b.initializer("scale", constant({0.35355339f}, {}));
+  b.initializer("half", constant({0.5f}, {}));
+  b.initializer("one", constant({1.0f}, {}));
+  b.initializer("sqrt2", constant({1.41421356f}, {}));
+  b.initializer("lo", constant({-2.0f}, {}));
+  b.initializer("hi", constant({2.0f}, {}));
+  b.initializer("rows", ints({0, 2, 4}));
+  b.initializer("starts", ints({1}));
+  b.initializer("ends", ints({9}));
+  b.initializer("axes0", ints({0}));
+  b.initializer("axes1", ints({1}));
+  b.initializer("pads", ints({0, 0, 1, 0, 0, 2}));
+  b.initializer("cls_shape", ints({1, 1, kD}));
+  b.node("LayerNormalization", {"x", "gamma", "beta"}, {"ln"});
+  b.node("MatMul", {"ln", "wqkv"}, {"qkv"});
+  b.node("Reshape", {"qkv", "heads_shape"}, {"qkv5"});
+  set_attr(b.node("Transpose", {"qkv5"}, {"qkvt"}), "perm", std::vector<int64_t>{2, 0, 3, 1, 4});
+  set_attr(b.node("Split", {"qkvt"}, {"q", "k", "v"}), "axis", int64_t{0});
+  b.node("Squeeze", {"q", "axes0"}, {"q4"});
+  b.node("Squeeze", {"k", "axes0"}, {"k4"});
+  b.node("Squeeze", {"v", "axes0"}, {"v4"});
+  set_attr(b.node("Transpose", {"k4"}, {"kt"}), "perm", std::vector<int64_t>{0, 1, 3, 2});
+  b.node("MatMul", {"q4", "kt"}, {"scores"});
+  b.node("Mul", {"scores", "scale"}, {"scaled"});
+  set_attr(b.node("Softmax", {"scaled"}, {"probs"}), "axis", int64_t{-1});
+  b.node("MatMul", {"probs", "v4"}, {"ctx4"});
+  set_attr(b.node("Transpose", {"ctx4"}, {"ctxt"}), "perm", std::vector<int64_t>{0, 2, 1, 3});
+  b.node("Reshape", {"ctxt", "merge_shape"}, {"merged"});
+  b.node("MatMul", {"merged", "wo"}, {"proj"});
+  b.node("Add", {"proj", "x"}, {"res"});
+  // GELU as torch.onnx writes it: x * 0.5 * (1 + erf(x / sqrt 2)).
+  b.node("Div", {"res", "sqrt2"}, {"g0"});
+  b.node("Erf", {"g0"}, {"g1"});
+  b.node("Add", {"g1", "one"}, {"g2"});
+  b.node("Mul", {"res", "g2"}, {"g3"});
+  b.node("Mul", {"g3", "half"}, {"gelu"});
+  b.node("Clip", {"gelu", "lo", "hi"}, {"clipped"});
+  b.node("Slice", {"clipped", "starts", "ends", "axes1"}, {"sliced"});
+  set_attr(b.node("Gather", {"sliced", "rows"}, {"gathered"}), "axis", int64_t{1});
+  b.node("Shape", {"x"}, {"xshape"});
+  b.node("Expand", {"cls_token", "xshape"}, {"cls"});
+  b.initializer("cls_token", random_float(DType::Float32, {1, 1, kD}, 5));
+  set_attr(b.node("Concat", {"gathered", "cls"}, {"joined"}), "axis", int64_t{1});
+  b.node("Sub", {"joined", "half"}, {"above"});
+  b.node("Relu", {"above"}, {"positive"});
+  set_attr(b.node("Cast", {"positive"}, {"mask"}), "to", int64_t{9});  // bool: joined > 0.5
+  b.node("Where", {"mask", "joined", "half"}, {"picked"});
+  set_attr(b.node("ReduceMean", {"picked"}, {"mean"}), "axes", std::vector<int64_t>{2});
+  b.node("Pad", {"picked", "pads"}, {"padded"});
+  b.node("Unsqueeze", {"padded", "axes1"}, {"img"});
+  onnx::NodeProto* pool = b.node("MaxPool", {"img"}, {"pooled"});
+  set_attr(pool, "kernel_shape", std::vector<int64_t>{2, 3});
+  set_attr(pool, "strides", std::vector<int64_t>{1, 2});
+  b.node("GlobalAveragePool", {"pooled"}, {"gap"});
+  b.output("mean", DType::Float32, {"batch", int64_t{13}, int64_t{1}});
+  b.output("gap", DType::Float32, {"batch", int64_t{1}, int64_t{1}, int64_t{1}});
+  return b.bytes();
+}
+
+TEST_F(CudaEngine, AttentionBlockRunsEntirelyOnTheDevice) {
+  const std::string model = attention_block_model();
+  auto cpu = Engine::load_from_memory(model);
+  ExecutionContext cpu_ctx(cpu);
+  for (Precision p : {Precision::Fp32, Precision::Fp16}) {
+    auto gpu = Engine::load_from_memory(model, on_gpu(p));
+    ExecutionContext ctx(gpu);
+    for (int run = 0; run < 4; ++run) {
+      const Tensor x = random_float(DType::Float32, {run % 2 + 1, 10, 24}, 60 + run);
+      const std::vector<Tensor> want = cpu_ctx.run({{"x", x}});
+      const std::vector<Tensor> got = ctx.run({{"x", x}});
+      ASSERT_EQ(got.size(), 2u);
+      for (size_t k = 0; k < 2; ++k)
+        EXPECT_LT(max_relative_error(got[k], want[k]), p == Precision::Fp32 ? 1e-5 : 2e-2) << "output " << k << " run " << run;
+      EXPECT_EQ(ctx.cpu_fallback_nodes(), std::vector<std::string>{}) << "run " << run;
+    }
+  }
+}
+
 TEST_F(CudaEngine, ContextsOnManyThreadsShareOneEngine) {
   auto gpu = Engine::load(test_model("resnet_tiny.onnx"), on_gpu(Precision::Fp16));
   const std::string name = gpu->inputs()[0].name;

@@ -82,6 +82,7 @@ struct CudaRunner::State {
   cuda::KernelEnv env;
   std::map<std::vector<int64_t>, std::unique_ptr<Plan>> plans;
   size_t arena_bytes = 0;
+  std::vector<std::string> fallback_nodes;  // of the plan made most recently
 
   cuda::PinnedBuffer input_staging;   // host inputs on their way up
   cuda::PinnedBuffer output_staging;  // device outputs on their way down (run() only)
@@ -562,6 +563,7 @@ CudaRunner::~CudaRunner() = default;
 
 void* CudaRunner::stream() const { return s_->stream; }
 size_t CudaRunner::arena_bytes() const { return s_->arena_bytes; }
+std::vector<std::string> CudaRunner::cpu_fallback_nodes() const { return s_->fallback_nodes; }
 
 void CudaRunner::synchronize() {
   LRE_CUDA_CHECK(cudaStreamSynchronize(s_->stream));  // LRE_ALLOW_SYNC: the caller asked to wait
@@ -587,6 +589,9 @@ void CudaRunner::run(std::span<const Tensor* const> inputs, std::vector<Tensor>&
     // First run of this signature (or an engine whose shapes follow the data): eager.
     auto plan = std::make_unique<Plan>();
     s.run_eager(inputs, *plan);
+    s.fallback_nodes.clear();
+    for (size_t i = 0; i < e.nodes.size(); ++i)
+      if (plan->placement[i] == Placement::Host) s.fallback_nodes.push_back(e.graph.nodes[e.nodes[i].node].label());
     s.copy_outputs_out(s.dev, s.host, plan->logical, outputs, wait);
     s.eager_buffers.clear();  // freed in stream order, after the copies above
     s.host.clear();

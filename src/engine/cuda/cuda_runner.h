@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "engine/engine_impl.h"
@@ -26,6 +27,7 @@ class CudaRunner {
   void synchronize();
   void* stream() const;
   size_t arena_bytes() const;
+  std::vector<std::string> cpu_fallback_nodes() const;  // of the plan made most recently
 
  private:
   struct State;
