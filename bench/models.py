@@ -225,59 +225,69 @@ def main():
                "|---|---|---|---|---|---|"]
     work = tempfile.mkdtemp()
     for name in args.models.split(","):
-        make, image = MODELS[name]
-        model = make().eval()
-        path = os.path.join(work, name + ".onnx")
-        export(model, image, path)
-        x1 = torch.randn(2, 3, image, image)
-        with torch.no_grad():
-            want = model.cuda()(x1.cuda()).float().cpu().numpy()
-        got = lre_output(args.lre, path, x1.numpy(), work)
-        check = float(np.abs(got - want).max() / max(np.abs(want).max(), 1e-12))
-        half = model.cuda().half().to(memory_format=torch.channels_last)
-        weight_bytes = sum(p.numel() * p.element_size() for p in half.parameters())
-        for batch in [int(b) for b in args.batches.split(",")]:
-            if name == "yolo_style" and batch > 8:
-                continue  # 64 images of 640x640 is past what the others' batch 64 measures
-            x = torch.randn(batch, 3, image, image, device="cuda", dtype=torch.float16).to(
-                memory_format=torch.channels_last)
-            iters = 100 if batch < 64 else 30
-            with torch.no_grad():
-                eager = cuda_time(lambda: half(x), iters)
-                g = graphed(half, x)
-                graph = cuda_time(g.replay, iters)
-                flops = model_flops(half, x)
-            lre = lre_bench(args.lre, path, batch, iters)
-            floor = max(flops / flops_peak, weight_bytes / bandwidth) * 1e3
-            lines.append(f"| {name} | {batch} | {check:.1e} | {eager[0]:.3f} | {graph[0]:.3f} | {lre[0]:.3f} | {lre[1]:.3f} | "
-                         f"{batch * graph[2]:.0f} | {lre[2]:.0f} | {lre[2] / (batch * graph[2]):.2f}x | {floor:.3f} |")
+        try:
+            bench_model(name, args, lines, scaling, work, flops_peak, bandwidth)
+        except Exception as e:  # one model's failure is reported, the others still run
+            lines.append(f"| {name} | - | failed: {str(e).splitlines()[-1][:200]} |")
             print(lines[-1], flush=True)
-            del g
-        if name in ("resnet50", "mobilenet_v3_large"):
-            x = torch.randn(1, 3, image, image, device="cuda", dtype=torch.float16).to(memory_format=torch.channels_last)
-            base = None
-            for n in [int(s) for s in args.streams.split(",")]:
-                with torch.no_grad():
-                    graphs = [graphed(half, x.clone()) for _ in range(n)]
-                    streams = [torch.cuda.Stream() for _ in range(n)]
-                    torch.cuda.synchronize()
-
-                    def replay_on(g, s):
-                        with torch.cuda.stream(s):
-                            g.replay()
-                        s.synchronize()
-
-                    tput = threads_throughput([lambda g=g, s=s: replay_on(g, s) for g, s in zip(graphs, streams)])
-                lre = lre_bench(args.lre, path, 1, 300, contexts=n)[2]
-                base = base or lre
-                scaling.append(f"| {name} | {n} | {tput:.0f} | {lre:.0f} | {lre / tput:.2f}x | {lre / base:.2f}x |")
-                print(scaling[-1], flush=True)
-                del graphs
-        del model, half
         torch.cuda.empty_cache()
     with open(args.out, "w") as f:
         f.write("\n".join(lines + scaling) + "\n")
     print("\n".join(lines + scaling))
+
+
+def bench_model(name, args, lines, scaling, work, flops_peak, bandwidth):
+    """Checks one model against PyTorch, times it at each batch size, and for the CNNs measures
+    concurrency scaling; appends table rows."""
+    make, image = MODELS[name]
+    model = make().eval()
+    path = os.path.join(work, name + ".onnx")
+    export(model, image, path)
+    x1 = torch.randn(2, 3, image, image)
+    with torch.no_grad():
+        want = model.cuda()(x1.cuda()).float().cpu().numpy()
+    got = lre_output(args.lre, path, x1.numpy(), work)
+    check = float(np.abs(got - want).max() / max(np.abs(want).max(), 1e-12))
+    half = model.cuda().half().to(memory_format=torch.channels_last)
+    weight_bytes = sum(p.numel() * p.element_size() for p in half.parameters())
+    for batch in [int(b) for b in args.batches.split(",")]:
+        if name == "yolo_style" and batch > 8:
+            continue  # 64 images of 640x640 is past what the others' batch 64 measures
+        x = torch.randn(batch, 3, image, image, device="cuda", dtype=torch.float16).to(
+            memory_format=torch.channels_last)
+        iters = 100 if batch < 64 else 30
+        with torch.no_grad():
+            eager = cuda_time(lambda: half(x), iters)
+            g = graphed(half, x)
+            graph = cuda_time(g.replay, iters)
+            flops = model_flops(half, x)
+        lre = lre_bench(args.lre, path, batch, iters)
+        floor = max(flops / flops_peak, weight_bytes / bandwidth) * 1e3
+        lines.append(f"| {name} | {batch} | {check:.1e} | {eager[0]:.3f} | {graph[0]:.3f} | {lre[0]:.3f} | {lre[1]:.3f} | "
+                     f"{batch * graph[2]:.0f} | {lre[2]:.0f} | {lre[2] / (batch * graph[2]):.2f}x | {floor:.3f} |")
+        print(lines[-1], flush=True)
+        del g
+    if name in ("resnet50", "mobilenet_v3_large"):
+        x = torch.randn(1, 3, image, image, device="cuda", dtype=torch.float16).to(memory_format=torch.channels_last)
+        base = None
+        for n in [int(s) for s in args.streams.split(",")]:
+            with torch.no_grad():
+                graphs = [graphed(half, x.clone()) for _ in range(n)]
+                streams = [torch.cuda.Stream() for _ in range(n)]
+                torch.cuda.synchronize()
+
+                def replay_on(g, s):
+                    with torch.cuda.stream(s):
+                        g.replay()
+                    s.synchronize()
+
+                tput = threads_throughput([lambda g=g, s=s: replay_on(g, s) for g, s in zip(graphs, streams)])
+            lre = lre_bench(args.lre, path, 1, 300, contexts=n)[2]
+            base = base or lre
+            scaling.append(f"| {name} | {n} | {tput:.0f} | {lre:.0f} | {lre / tput:.2f}x | {lre / base:.2f}x |")
+            print(scaling[-1], flush=True)
+            del graphs
+    del model, half
 
 
 if __name__ == "__main__":
