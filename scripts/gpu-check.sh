@@ -64,7 +64,7 @@ run "cpu unit tests" unit-tests.log 60 "$pkg/tests/lre_unit_tests"
 # tolerances); the passing count goes in the table.
 data=$(mktemp -d)
 tar xzf "$pkg/onnx-testdata.tgz" -C "$data"
-run "conformance cuda" conformance-cuda.log 150 "$pkg/lre" conformance "$data" --device cuda -j 16 --min-pass ${CONFORMANCE_MIN_PASS:-900}
+run "conformance cuda" conformance-cuda.log 280 "$pkg/lre" conformance "$data" --device cuda -j 16 --min-pass ${CONFORMANCE_MIN_PASS:-900}
 rows[${#rows[@]}-1]+=" $(grep -E '^conformance: [0-9]+ passed' "$out/conformance-cuda.log" | tail -n 1)"
 if [ -n "$sanitizer" ]; then
   # API errors are off: the tests provoke some on purpose (out of memory, a bad launch) and every

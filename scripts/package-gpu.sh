@@ -2,7 +2,7 @@
 # Builds here what the GPU machine runs and stages it in build-gpu/ (carried there; see DESIGN.md
 # "Testing on a GPU"): stripped liblre, lre, lre_unit_tests and lre_gpu_tests, the Debian shared
 # libraries that machine lacks in build-gpu/lib (found through rpath $ORIGIN/lib, $ORIGIN/../lib),
-# the test models and the ONNX conformance data. The build tree itself stays in build-gpu-work/ so build-gpu/ stays small.
+# the test models, the ONNX conformance data and DLPack's header (for the Python module). The build tree itself stays in build-gpu-work/ so build-gpu/ stays small.
 # Usage: scripts/package-gpu.sh   (CUDA_ARCHS=90 and JOBS=2 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +42,10 @@ done | sort -u | while read -r name path; do
 done
 
 /usr/bin/python3 scripts/make_test_models.py "$pkg/models" >/dev/null
+# DLPack's header, for the Python module that scripts/gpu-pylre.sh compiles there against liblre
+# and the repository's include/ (the machine has no libdlpack-dev).
+mkdir -p "$pkg/include/dlpack"
+cp /usr/include/dlpack/dlpack.h "$pkg/include/dlpack/"
 # The ONNX conformance data (Debian's libonnx-testdata; 40 MB, 9 MB packed) for the CUDA run.
 tar czf "$pkg/onnx-testdata.tgz" -C /usr/share/libonnx-testdata/data .
 

@@ -181,6 +181,11 @@ Tensor from_buffer(py::handle obj, const std::string& what) {
 }  // namespace
 
 Tensor import_tensor(py::handle obj, std::optional<intptr_t> stream, const std::string& what) {
+  if (PyCapsule_CheckExact(obj.ptr())) {
+    if (!PyCapsule_IsValid(obj.ptr(), "dltensor"))
+      throw Error(ErrorCode::InvalidArgument, what + " is a capsule that is not an unused DLPack tensor");
+    return from_dlpack_capsule(obj, what);
+  }
   if (py::hasattr(obj, "__dlpack__") && py::hasattr(obj, "__dlpack_device__")) {
     auto dev = obj.attr("__dlpack_device__")().cast<std::pair<int, int>>();
     py::object capsule;

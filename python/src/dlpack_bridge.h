@@ -13,10 +13,12 @@
 namespace lre::python {
 
 // `obj` as a tensor sharing its memory; C-contiguous layouts are wrapped, any other layout is
-// copied into a fresh contiguous tensor. The tensor keeps `obj`'s memory alive and releases it
-// under the GIL. The tensor's device is where the memory is; the engine checks it fits. `stream`
-// is the consumer stream handed to __dlpack__ for device arrays (CUDA). `what` names the input in
-// errors ("input 'image'"). Needs the GIL.
+// copied into a fresh contiguous tensor. `obj` is an array (DLPack or buffer protocol) or an
+// unused "dltensor" capsule, taken over as it is (no stream handshake: the caller has ordered its
+// memory). The tensor keeps `obj`'s memory alive and releases it under the GIL. The tensor's
+// device is where the memory is; the engine checks it fits. `stream` is the consumer stream
+// handed to __dlpack__ for device arrays (CUDA). `what` names the input in errors ("input
+// 'image'"). Needs the GIL.
 Tensor import_tensor(pybind11::handle obj, std::optional<intptr_t> stream, const std::string& what);
 
 // A "dltensor" capsule viewing `t`; the capsule (or its consumer) owns a handle on t's storage, so
