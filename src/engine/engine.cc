@@ -32,6 +32,18 @@ std::shared_ptr<const Engine> Engine::load(const std::string& path, const Engine
   return load_from_memory(bytes, options, dir.empty() ? "." : dir, path);
 }
 
+void rethrow_for_node(const std::string& model, const Node& node) {
+  try {
+    throw;
+  } catch (const Error& err) {
+    throw Error(err.code(), model + ": " + node.label() + ": " + err.what());
+  } catch (const std::bad_alloc&) {
+    throw Error(ErrorCode::OutOfMemory, model + ": " + node.label() + ": out of host memory");
+  } catch (const std::exception& err) {
+    throw Error(ErrorCode::Internal, model + ": " + node.label() + ": " + err.what());
+  }
+}
+
 namespace {
 
 // Marks which values are fixed by the input shapes (constants, Shape/Size outputs, and anything

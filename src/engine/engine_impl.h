@@ -13,6 +13,10 @@ namespace lre {
 
 struct DeviceConstants;  // engine/cuda/device_constants.h
 
+// Rethrows the exception in flight as lre::Error naming the model and the node it came from
+// (std::bad_alloc as OutOfMemory), so every run path reports failures the same way.
+[[noreturn]] void rethrow_for_node(const std::string& model, const Node& node);
+
 struct CompiledNode {
   int node = 0;  // index into graph.nodes
   std::unique_ptr<Kernel> kernel;

@@ -239,12 +239,8 @@ void ExecutionContext::run(const NamedTensors& inputs, std::vector<Tensor>& outp
       }
       KernelContext ctx{s.node_in, s.node_out, s.pool};
       c.kernel->compute(ctx);
-    } catch (const Error& err) {
-      throw Error(err.code(), e.model_name + ": " + n.label() + ": " + err.what());
-    } catch (const std::bad_alloc&) {
-      throw Error(ErrorCode::OutOfMemory, e.model_name + ": " + n.label() + ": out of host memory");
-    } catch (const std::exception& err) {
-      throw Error(ErrorCode::Internal, e.model_name + ": " + n.label() + ": " + err.what());
+    } catch (...) {
+      rethrow_for_node(e.model_name, n);
     }
   }
 

@@ -1,5 +1,7 @@
 // Concat and Split: joining tensors along an axis and cutting one into pieces. Split's sizes come
 // from the 'split' attribute (opset < 13), the 'split' input (13+), num_outputs (18+), or equal parts.
+#include <tuple>
+
 #include "kernels/cpu/concat_split.h"
 #include "ops/kernel.h"
 #include "ops/movement_util.h"
@@ -46,35 +48,37 @@ class ConcatKernel final : public Kernel {
     return {{first.dtype(), out}};
   }
   void compute(KernelContext& ctx) const override {
-    const Tensor& first = ctx.in(0);
-    const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(first.rank()), "Concat axis"));
-    std::vector<const void*> ptrs;
-    std::vector<int64_t> sizes;
-    for (const Tensor* t : ctx.inputs) {
-      ptrs.push_back(t->raw());
-      sizes.push_back(t->dim(axis));
-    }
-    auto [outer, inner] = outer_inner(first.shape(), axis);
-    cpu::concat(ptrs, sizes, ctx.out(0).raw(), outer, inner, dtype_size(first.dtype()), &ctx.pool);
+    const Pieces p = pieces(ctx);
+    cpu::concat(p.ptrs, p.sizes, ctx.out(0).raw(), p.outer, p.inner, dtype_size(ctx.in(0).dtype()), &ctx.pool);
   }
 #if LRE_WITH_CUDA
   bool cuda_supports(std::span<const TensorDesc>) const override { return true; }
   void compute_cuda(KernelContext& ctx) const override {
-    const Tensor& first = ctx.in(0);
-    const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(first.rank()), "Concat axis"));
-    std::vector<const void*> ptrs;
-    std::vector<int64_t> sizes;
-    for (const Tensor* t : ctx.inputs) {
-      ptrs.push_back(t->raw());
-      sizes.push_back(t->dim(axis));
-    }
-    auto [outer, inner] = outer_inner(first.shape(), axis);
     if (ctx.out(0).numel() == 0) return;
-    cuda::launch_concat(dtype_size(first.dtype()), ptrs, sizes, outer, inner, ctx.out(0).raw(), stream_of(ctx));
+    const Pieces p = pieces(ctx);
+    cuda::launch_concat(dtype_size(ctx.in(0).dtype()), p.ptrs, p.sizes, p.outer, p.inner, ctx.out(0).raw(), stream_of(ctx));
   }
 #endif
 
  private:
+  // Each input as (outer, sizes[i], inner) around the axis.
+  struct Pieces {
+    std::vector<const void*> ptrs;
+    std::vector<int64_t> sizes;
+    int64_t outer = 1, inner = 1;
+  };
+  Pieces pieces(const KernelContext& ctx) const {
+    const Tensor& first = ctx.in(0);
+    const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(first.rank()), "Concat axis"));
+    Pieces p;
+    for (const Tensor* t : ctx.inputs) {
+      p.ptrs.push_back(t->raw());
+      p.sizes.push_back(t->dim(axis));
+    }
+    std::tie(p.outer, p.inner) = outer_inner(first.shape(), axis);
+    return p;
+  }
+
   int64_t axis_;
 };
 

@@ -1,5 +1,7 @@
 // Gather, GatherElements and GatherND: shape rules and checks; the index-driven copies are in
 // kernels/cpu/gather. Indices are int32 or int64; negative ones count from the end of their axis.
+#include <tuple>
+
 #include "kernels/cpu/gather.h"
 #include "ops/kernel.h"
 #include "ops/movement_util.h"
@@ -31,12 +33,7 @@ class GatherKernel final : public Kernel {
   void compute(KernelContext& ctx) const override {
     const Tensor& x = ctx.in(0);
     const Tensor& idx = ctx.in(1);
-    const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(x.rank()), "Gather axis"));
-    int64_t outer = 1, inner = 1;
-    for (size_t d = 0; d < x.rank(); ++d) {
-      if (d < axis) outer *= x.dim(d);
-      if (d > axis) inner *= x.dim(d);
-    }
+    const auto [outer, axis, inner] = layout(x);
     cpu::gather(x.raw(), ctx.out(0).raw(), dtype_size(x.dtype()), outer, x.dim(axis), inner, index_data(idx, "Gather indices"),
                 idx.numel(), &ctx.pool);
   }
@@ -45,12 +42,7 @@ class GatherKernel final : public Kernel {
   void compute_cuda(KernelContext& ctx) const override {
     const Tensor& x = ctx.in(0);
     const Tensor& idx = ctx.in(1);
-    const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(x.rank()), "Gather axis"));
-    int64_t outer = 1, inner = 1;
-    for (size_t d = 0; d < x.rank(); ++d) {
-      if (d < axis) outer *= x.dim(d);
-      if (d > axis) inner *= x.dim(d);
-    }
+    const auto [outer, axis, inner] = layout(x);
     if (ctx.out(0).numel() == 0) return;
     cuda::launch_gather(dtype_size(x.dtype()), x.raw(), outer, x.dim(axis), inner, idx.raw(), idx.dtype(), idx.numel(),
                         ctx.out(0).raw(), stream_of(ctx));
@@ -58,6 +50,17 @@ class GatherKernel final : public Kernel {
 #endif
 
  private:
+  // Elements before the axis, the axis itself, elements after it.
+  std::tuple<int64_t, size_t, int64_t> layout(const Tensor& x) const {
+    const size_t axis = static_cast<size_t>(normalize_axis(axis_, static_cast<int64_t>(x.rank()), "Gather axis"));
+    int64_t outer = 1, inner = 1;
+    for (size_t d = 0; d < x.rank(); ++d) {
+      if (d < axis) outer *= x.dim(d);
+      if (d > axis) inner *= x.dim(d);
+    }
+    return {outer, axis, inner};
+  }
+
   int64_t axis_;
 };
 

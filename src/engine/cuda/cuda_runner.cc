@@ -314,12 +314,8 @@ struct CudaRunner::State {
             for (int o : n.outputs)
               if (o != kNoValue) record->host[o] = host[o];
         }
-      } catch (const Error& err) {
-        throw Error(err.code(), e.model_name + ": " + n.label() + ": " + err.what());
-      } catch (const std::bad_alloc&) {
-        throw Error(ErrorCode::OutOfMemory, e.model_name + ": " + n.label() + ": out of host memory");
-      } catch (const std::exception& err) {
-        throw Error(ErrorCode::Internal, e.model_name + ": " + n.label() + ": " + err.what());
+      } catch (...) {
+        rethrow_for_node(e.model_name, n);
       }
     }
   }
@@ -437,10 +433,8 @@ struct CudaRunner::State {
         c.kernel->compute(ctx);
         for (size_t j = 0; j < n.outputs.size(); ++j)
           if (n.outputs[j] != kNoValue) upload_now(out[j], p.dev[n.outputs[j]].raw(), p.dev[n.outputs[j]].dtype());
-      } catch (const Error& err) {
-        throw Error(err.code(), e.model_name + ": " + n.label() + ": " + err.what());
-      } catch (const std::bad_alloc&) {
-        throw Error(ErrorCode::OutOfMemory, e.model_name + ": " + n.label() + ": out of host memory");
+      } catch (...) {
+        rethrow_for_node(e.model_name, n);
       }
     }
   }
