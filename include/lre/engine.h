@@ -22,7 +22,10 @@ enum class Precision { Fp32, Fp16, Bf16 };
 struct EngineOptions {
   Device device = Device::cpu();
   Precision precision = Precision::Fp32;  // Fp16/Bf16 (CUDA only): float weights and activations
-  std::string cache_dir;         // engine cache directory; empty for none
+  // Engine cache directory (created if missing; empty for none): the optimised graph and the
+  // tuning choices are kept there per model, options and machine, so a later load skips the
+  // checker, the passes and the timing of algorithms. An unwritable directory only disables it.
+  std::string cache_dir;
   bool check_model = true;       // run the ONNX model checker at load
   bool optimize = true;          // constant folding and dead-node removal
 };
@@ -38,6 +41,7 @@ struct ModelSummary {
   int nodes_compiled = 0;        // after constant folding and dead-node removal
   int64_t parameters = 0;        // elements in initializers
   size_t parameter_bytes = 0;
+  bool from_cache = false;       // compiled from an engine cache entry (EngineOptions::cache_dir)
 };
 
 class Engine {

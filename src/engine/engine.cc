@@ -1,9 +1,11 @@
 // Engine compilation: load, optimise, bind kernels, and work out value lifetimes.
 #include "engine/engine_impl.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
+#include "engine/engine_cache.h"
 #include "graph/passes.h"
 #include "onnx/model_loader.h"
 #if LRE_WITH_CUDA
@@ -13,7 +15,11 @@
 namespace lre {
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Engine::~Engine() = default;
+// Choices timed since the cache entry was written (first runs of new shapes) are kept for the
+// next load; saving never throws, and a failure only leaves the entry as it was.
+Engine::~Engine() {
+  if (impl_ && impl_->cache && impl_->tuning->changed()) impl_->cache->save_tuning(*impl_->tuning);
+}
 
 const std::vector<TensorInfo>& Engine::inputs() const { return impl_->inputs; }
 const std::vector<TensorInfo>& Engine::outputs() const { return impl_->outputs; }
@@ -24,10 +30,13 @@ std::shared_ptr<const Engine> Engine::load(const std::string& path, const Engine
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw Error(ErrorCode::Io, path + ": no such file");
   if (std::filesystem::is_directory(path, ec)) throw Error(ErrorCode::Io, path + ": is a directory, expected an .onnx file");
-  std::ifstream f(path, std::ios::binary);
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) throw Error(ErrorCode::Io, path + ": cannot open");
-  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) throw Error(ErrorCode::Io, path + ": read failed");
+  // One read of the known size: a character iterator reads models of hundreds of MB several
+  // times slower.
+  std::string bytes(static_cast<size_t>(std::max<std::streamoff>(f.tellg(), 0)), '\0');
+  f.seekg(0);
+  if (!f.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) throw Error(ErrorCode::Io, path + ": read failed");
   std::string dir = std::filesystem::path(path).parent_path().string();
   return load_from_memory(bytes, options, dir.empty() ? "." : dir, path);
 }
@@ -89,15 +98,25 @@ std::shared_ptr<const Engine> Engine::load_from_memory(std::string_view bytes, c
   if (options.device.is_cpu() && options.precision != Precision::Fp32)
     throw Error(ErrorCode::Unsupported, name + ": the CPU backend runs in fp32 only");
 
-  LoadedModel loaded = load_onnx_model(bytes, name, base_dir, options.check_model);
+  // A cache hit gives the optimised graph (checked and optimised when it was stored) and the
+  // tuning choices; anything else compiles afresh and (re)writes the entry.
+  std::shared_ptr<EngineCache> cache;
+  std::optional<CachedEngine> cached;
+  if (!options.cache_dir.empty()) {
+    cache = std::make_shared<EngineCache>(bytes, options);
+    cached = cache->lookup(name, base_dir);
+  }
+  LoadedModel loaded = cached ? std::move(cached->model) : load_onnx_model(bytes, name, base_dir, options.check_model);
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->model_name = name;
   impl->graph = std::move(loaded.graph);
   impl->summary = std::move(loaded.summary);
+  impl->cache = cache;
+  if (cached) impl->tuning = std::make_shared<TuningTable>(std::move(cached->tuning));
   Graph& g = impl->graph;
 
-  if (options.optimize) {
+  if (options.optimize && !cached) {
     fold_constants(g, name);
     fuse_conv_batchnorm(g);
     fuse_conv_activation(g);
@@ -139,6 +158,7 @@ std::shared_ptr<const Engine> Engine::load_from_memory(std::string_view bytes, c
   for (size_t k = 0; k < g.outputs.size(); ++k)
     if (impl->output_slot[g.outputs[k]] < 0) impl->output_slot[g.outputs[k]] = static_cast<int>(k);
   impl->shapes_follow_inputs = shapes_follow_inputs(g, impl->nodes, impl->value_fixed);
+  if (cache && !cached) cache->store(g, impl->summary, loaded.external_files, base_dir, *impl->tuning);
 #if LRE_WITH_CUDA
   if (!options.device.is_cpu()) impl->device_constants = upload_constants(*impl);
 #endif

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/tuning_table.h"
 #include "graph/graph.h"
 #include "lre/engine.h"
 #include "ops/kernel.h"
@@ -12,6 +13,7 @@
 namespace lre {
 
 struct DeviceConstants;  // engine/cuda/device_constants.h
+class EngineCache;      // engine/engine_cache.h
 
 // Rethrows the exception in flight as lre::Error naming the model and the node it came from
 // (std::bad_alloc as OutOfMemory), so every run path reports failures the same way.
@@ -40,6 +42,11 @@ struct Engine::Impl {
   std::vector<char> value_fixed;
   // CUDA engines: the constants on the device, in the storage dtype of the engine's precision.
   std::shared_ptr<const DeviceConstants> device_constants;
+  // Tuning choices shared by every context (seeded from the cache entry on a hit).
+  std::shared_ptr<TuningTable> tuning = std::make_shared<TuningTable>();
+  // The engine's cache entry, when loaded with a cache_dir; its tuning table is saved there when
+  // the engine goes away.
+  std::shared_ptr<const EngineCache> cache;
 
   // The dtype a value of logical dtype `dtype` has on the device: float32 becomes float16 or
   // bfloat16 under reduced precision; every other dtype is kept.

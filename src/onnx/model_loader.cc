@@ -53,6 +53,14 @@ Attribute convert_attribute(const onnx::AttributeProto& a, const std::string& ba
   return out;
 }
 
+// The file a tensor's external data lives in, as the model names it; empty for inline data.
+std::string external_location(const onnx::TensorProto& t) {
+  if (t.data_location() != onnx::TensorProto::EXTERNAL) return {};
+  for (const auto& kv : t.external_data())
+    if (kv.key() == "location") return kv.value();
+  return {};
+}
+
 // The checker resolves external data against the working directory (it is not told the model's
 // directory when given a ModelProto), so it checks a copy whose external initializers carry the
 // data already read from the model's directory.
@@ -108,7 +116,9 @@ LoadedModel load_onnx_model(std::string_view bytes, const std::string& name, con
   if (!g.opsets.count("")) g.opsets[""] = 1;
   out.summary.opsets = g.opsets;
 
+  std::set<std::string> external;
   for (const auto& init : gp.initializer()) {
+    if (std::string file = external_location(init); !file.empty()) external.insert(file);
     int id = g.add_value(init.name());
     Value& v = g.values[id];
     v.is_constant = true;
@@ -161,7 +171,10 @@ LoadedModel load_onnx_model(std::string_view bytes, const std::string& name, con
       defined.insert(id);
       n.outputs.push_back(id);
     }
-    for (const auto& a : np.attribute()) n.attrs.set(a.name(), convert_attribute(a, base_dir, name + ": " + n.label()));
+    for (const auto& a : np.attribute()) {
+      n.attrs.set(a.name(), convert_attribute(a, base_dir, name + ": " + n.label()));
+      if (std::string file = external_location(a.t()); !file.empty()) external.insert(file);
+    }
     if (!find_kernel(n.domain, n.op_type, Device::Kind::Cpu))
       unknown[n.domain.empty() ? n.op_type : n.domain + "." + n.op_type].push_back(n.name);
     g.nodes.push_back(std::move(n));
@@ -185,6 +198,7 @@ LoadedModel load_onnx_model(std::string_view bytes, const std::string& name, con
     g.outputs.push_back(id);
   }
   out.summary.nodes_loaded = static_cast<int>(g.nodes.size());
+  out.external_files.assign(external.begin(), external.end());
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "graph/graph.h"
 #include "lre/engine.h"
@@ -13,6 +14,7 @@ namespace lre {
 struct LoadedModel {
   Graph graph;
   ModelSummary summary;  // op counts and node totals are filled in by the engine after compiling
+  std::vector<std::string> external_files;  // external data files read, as named (relative to base_dir)
 };
 
 // `name` is used in error messages; `base_dir` resolves external data files.

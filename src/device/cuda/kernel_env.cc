@@ -12,7 +12,8 @@ namespace {
 constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;
 }  // namespace
 
-KernelEnv::KernelEnv(cudaStream_t stream, DevicePool& pool) : stream_(stream), pool_(pool) {}
+KernelEnv::KernelEnv(cudaStream_t stream, DevicePool& pool, TuningTable& tuning)
+    : stream_(stream), pool_(pool), tuning_(tuning) {}
 
 KernelEnv::~KernelEnv() {
   if (cublas_) (void)cublasDestroy(cublas_);
@@ -43,11 +44,6 @@ void* KernelEnv::workspace(size_t bytes) {
     workspace_ = DeviceBuffer(pool_, bytes, stream_);
   }
   return workspace_.data();
-}
-
-int KernelEnv::tuned(const std::string& key) const {
-  auto it = tuned_.find(key);
-  return it == tuned_.end() ? -1 : it->second;
 }
 
 }  // namespace lre::cuda

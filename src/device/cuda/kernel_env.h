@@ -1,10 +1,10 @@
 // What a CUDA kernel needs from the context that runs it: the stream, the context's own cuBLAS
-// and cuDNN handles (bound to that stream), and a scratch workspace. One KernelEnv per context,
-// so two contexts never share a handle and no call ever needs a lock.
+// and cuDNN handles (bound to that stream), a scratch workspace, and the engine's tuning table.
+// One KernelEnv per context, so two contexts never share a handle; only the tuning table, which
+// locks, is shared.
 #pragma once
 
 #include <cstddef>
-#include <map>
 #include <string>
 
 #include <cublas_v2.h>
@@ -12,12 +12,14 @@
 #include <cuda_runtime_api.h>
 
 #include "device/cuda/device_pool.h"
+#include "engine/tuning_table.h"
 
 namespace lre::cuda {
 
 class KernelEnv {
  public:
-  KernelEnv(cudaStream_t stream, DevicePool& pool);
+  // `tuning` is the engine's, outlives the context and is shared with its other contexts.
+  KernelEnv(cudaStream_t stream, DevicePool& pool, TuningTable& tuning);
   ~KernelEnv();
   KernelEnv(const KernelEnv&) = delete;
   KernelEnv& operator=(const KernelEnv&) = delete;
@@ -31,10 +33,11 @@ class KernelEnv {
   // old block stream-ordered, so it happens during the first run of a shape, never in steady state.
   void* workspace(size_t bytes);
 
-  // Tuning results of this context (a chosen convolution algorithm per problem), keyed by a
-  // string that describes the problem completely; -1 when not yet chosen.
-  int tuned(const std::string& key) const;
-  void set_tuned(const std::string& key, int choice) { tuned_[key] = choice; }
+  // Tuning results (a chosen convolution algorithm per problem), keyed by a string that describes
+  // the problem completely; -1 when not yet chosen. A choice made here serves every context of
+  // the engine and is saved with the engine cache entry.
+  int tuned(const std::string& key) const { return tuning_.find(key); }
+  void set_tuned(const std::string& key, int choice) { tuning_.put(key, choice); }
 
  private:
   cudaStream_t stream_;
@@ -43,7 +46,7 @@ class KernelEnv {
   cudnnHandle_t cudnn_ = nullptr;
   DeviceBuffer workspace_;
   DeviceBuffer cublas_workspace_;
-  std::map<std::string, int> tuned_;
+  TuningTable& tuning_;
 };
 
 }  // namespace lre::cuda

@@ -70,7 +70,7 @@ struct CudaRunner::State {
         own_stream(std::move(own)),
         stream(s),
         dpool(cuda::DevicePool::of(device)),
-        env(s, dpool) {}
+        env(s, dpool, *engine.tuning) {}
 
   const Engine::Impl& e;
   ContextOptions options;
