@@ -12,7 +12,7 @@ mkdir -p "$out"
 # Libraries: ours first, then the CUDA toolkit's and torch's cuDNN where the machine has them.
 libs=$pkg/lib
 for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do [ -d "$d" ] && libs=$libs:$d; done
-cudnn=$(python3 -c "import nvidia.cudnn, os; print(os.path.dirname(nvidia.cudnn.__file__) + '/lib')" 2>/dev/null || true)
+cudnn=$(python3 -c "import nvidia.cudnn; print(list(nvidia.cudnn.__path__)[0] + '/lib')" 2>/dev/null || true)
 [ -n "$cudnn" ] && [ -d "$cudnn" ] && libs=$libs:$cudnn
 export LD_LIBRARY_PATH=$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LRE_TEST_MODELS=$pkg/models

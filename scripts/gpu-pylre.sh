@@ -52,7 +52,7 @@ main() {
   # Libraries as scripts/gpu-check.sh finds them: ours, the toolkit's, torch's cuDNN.
   local libs=$pkg/lib cudnn
   for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do [ -d "$d" ] && libs=$libs:$d; done
-  cudnn=$("$python" -c "import nvidia.cudnn, os; print(os.path.dirname(nvidia.cudnn.__file__) + '/lib')" 2>/dev/null || true)
+  cudnn=$("$python" -c "import nvidia.cudnn; print(list(nvidia.cudnn.__path__)[0] + '/lib')" 2>/dev/null || true)
   [ -n "$cudnn" ] && [ -d "$cudnn" ] && libs=$libs:$cudnn
   export LD_LIBRARY_PATH=$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   export PYTHONPATH=$work/build${PYTHONPATH:+:$PYTHONPATH}
