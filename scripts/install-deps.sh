@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
-  googletest libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libpcre2-dev
+  googletest libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev libpcre2-dev zlib1g-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev libsoxr-dev ffmpeg espeak-ng
   python3 python3-numpy python3-onnx python3-torch python3-pybind11 pybind11-dev libdlpack-dev python3-pytest
 )

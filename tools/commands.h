@@ -36,10 +36,19 @@ struct ConformanceArgs {
   bool verbose = false;
 };
 
+struct TranscribeArgs {
+  std::vector<std::string> audio;
+  std::string model, language, task = "transcribe", initial_prompt, output_format = "txt", output_dir = ".";
+  int beam_size = 1, threads = 0;
+  float temperature = 0.0f;  // the first of the fallback temperatures
+  bool no_timestamps = false;
+};
+
 int cmd_info(const InfoArgs& args);
 int cmd_run(const RunArgs& args);
 int cmd_bench(const BenchArgs& args);
 int cmd_conformance(const ConformanceArgs& args);
+int cmd_transcribe(const TranscribeArgs& args);
 
 // Inputs of the engine's declared shapes, dynamic dimensions set to `batch` for the first and 1
 // for the rest unless `shapes` names the input; filled with seeded random values.

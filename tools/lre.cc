@@ -1,4 +1,5 @@
-// The `lre` command line: info, run, bench and conformance over the public engine API.
+// The `lre` command line: info, run, bench and conformance over the public engine API, and
+// transcribe over the Whisper runtime.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -53,12 +54,29 @@ int main(int argc, char** argv) {
   conf_cmd->add_option("--timeout", conf.timeout_s, "Seconds before a case is stopped and failed");
   conf_cmd->add_flag("--verbose,-v", conf.verbose, "List passing cases too");
 
+  TranscribeArgs tr;
+  auto* tr_cmd = app.add_subcommand("transcribe", "Transcribe audio files with a Whisper checkpoint");
+  tr_cmd->add_option("audio", tr.audio, "Audio files")->required();
+  tr_cmd->add_option("--model,-m", tr.model, "Hugging Face Whisper checkpoint folder")->required();
+  tr_cmd->add_option("--language", tr.language, "Spoken language (code or name); detected when left out");
+  tr_cmd->add_option("--task", tr.task, "transcribe, or translate into English")
+      ->check(CLI::IsMember({"transcribe", "translate"}));
+  tr_cmd->add_option("--beam-size", tr.beam_size, "Beams at temperature 0 (1: greedy)");
+  tr_cmd->add_option("--temperature", tr.temperature, "First temperature; falls back in steps of 0.2");
+  tr_cmd->add_flag("--no-timestamps", tr.no_timestamps, "Decode without timestamp tokens");
+  tr_cmd->add_option("--initial-prompt", tr.initial_prompt, "Text that conditions the first window");
+  tr_cmd->add_option("--output-format,-f", tr.output_format, "txt, json, srt or vtt")
+      ->check(CLI::IsMember({"txt", "json", "srt", "vtt"}));
+  tr_cmd->add_option("--output-dir,-o", tr.output_dir, "Directory for the output files");
+  tr_cmd->add_option("--threads", tr.threads, "CPU threads (0: all cores)");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*info_cmd) return cmd_info(info);
     if (*run_cmd) return cmd_run(run);
     if (*bench_cmd) return cmd_bench(bench);
     if (*conf_cmd) return cmd_conformance(conf);
+    if (*tr_cmd) return cmd_transcribe(tr);
   } catch (const lre::Error& e) {
     std::fprintf(stderr, "lre: %s: %s\n", lre::error_code_name(e.code()), e.what());
     return e.code() == lre::ErrorCode::InvalidArgument ? 2 : 1;

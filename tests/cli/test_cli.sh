@@ -55,4 +55,17 @@ printf 'not a model' >"$work/conf/bad/model.onnx"
 check conformance 0 "conformance: 1 passed, 1 failed, 0 skipped" "$lre" conformance "$work/conf" -j 2
 check conformance-min-pass 1 "fewer than the required 2" "$lre" conformance "$work/conf" --min-pass 2
 
+# Whisper transcription on a tiny random checkpoint: structure only, its text is gibberish.
+"$python" "$(dirname "$0")/../../scripts/make_tiny_whisper.py" "$work/whisper" >/dev/null
+"$python" -c "
+import wave, numpy as np
+x = (np.random.default_rng(1).standard_normal(16000 * 3) * 3000).astype(np.int16)
+with wave.open('$work/noise.wav', 'wb') as w:
+    w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000); w.writeframes(x.tobytes())"
+check transcribe 0 "noise.wav: [0-9]+ segments, 3.0 s, language en" "$lre" transcribe "$work/noise.wav" \
+  --model "$work/whisper" --language en --output-format json --output-dir "$work/asr"
+check transcribe-json 0 '"duration": 3.0' cat "$work/asr/noise.json"
+check transcribe-no-model 1 "i/o error: --model .*no such directory" "$lre" transcribe "$work/noise.wav" --model "$work/none"
+check transcribe-no-audio 1 "i/o error: .*none.wav" "$lre" transcribe "$work/none.wav" --model "$work/whisper"
+
 exit $((failures > 0))
