@@ -44,8 +44,8 @@ struct Engine::Impl {
   std::shared_ptr<const DeviceConstants> device_constants;
   // Tuning choices shared by every context (seeded from the cache entry on a hit).
   std::shared_ptr<TuningTable> tuning = std::make_shared<TuningTable>();
-  // The engine's cache entry, when loaded with a cache_dir; its tuning table is saved there when
-  // the engine goes away.
+  // The engine's cache entry, when loaded with a cache_dir; its tuning table is saved there after
+  // a context's first run of a shape and when the engine goes away.
   std::shared_ptr<const EngineCache> cache;
 
   // The dtype a value of logical dtype `dtype` has on the device: float32 becomes float16 or

@@ -17,6 +17,7 @@
 #include "device/cuda/kernel_env.h"
 #include "device/cuda/stream.h"
 #include "engine/cuda/device_constants.h"
+#include "engine/engine_cache.h"
 #include "graph/memory_planner.h"
 #include "kernels/cpu/cast.h"
 #include "kernels/cuda/elementwise.cuh"
@@ -583,6 +584,10 @@ void CudaRunner::run(std::span<const Tensor* const> inputs, std::vector<Tensor>&
     // First run of this signature (or an engine whose shapes follow the data): eager.
     auto plan = std::make_unique<Plan>();
     s.run_eager(inputs, *plan);
+    // The algorithms this first run timed go to the cache entry now, not only when the engine
+    // goes: a process that never unloads its engines (a server killed on deploy) still leaves
+    // them for the next start. First runs only, so never in steady state.
+    if (e.cache && e.tuning->changed()) e.cache->save_tuning(*e.tuning);
     s.fallback_nodes.clear();
     for (size_t i = 0; i < e.nodes.size(); ++i)
       if (plan->placement[i] == Placement::Host) s.fallback_nodes.push_back(e.graph.nodes[e.nodes[i].node].label());
