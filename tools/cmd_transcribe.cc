@@ -9,10 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "asr/checkpoint.h"
-#include "asr/tokenizer.h"
+#include "asr/beam_search.h"
 #include "asr/transcribe.h"
-#include "asr/whisper_model.h"
+#include "asr/whisper_engine.h"
 #include "audio/audio_file.h"
 #include "commands.h"
 #include "lre/error.h"
@@ -86,19 +85,25 @@ int cmd_transcribe(const TranscribeArgs& args) {
     throw Error(ErrorCode::Io,
                 "--model " + args.model + ": no such directory (expected a Hugging Face Whisper checkpoint folder)");
   if (args.beam_size < 1) throw Error(ErrorCode::InvalidArgument, "--beam-size must be at least 1");
+  if (args.best_of < 1) throw Error(ErrorCode::InvalidArgument, "--best-of must be at least 1");
+  if (!(args.patience > 0.0) || !std::isfinite(args.patience))
+    throw Error(ErrorCode::InvalidArgument, "--patience must be a number above 0");
+  if (args.beam_size > 1) asr::beam_max_candidates(args.beam_size, args.patience);  // before the model loads
   if (args.temperature < 0.0f || args.temperature > 1.0f)
     throw Error(ErrorCode::InvalidArgument, "--temperature must be in [0, 1]");
 
-  const auto checkpoint = asr::WhisperCheckpoint::load(args.model);
-  const asr::WhisperModel model(checkpoint.config(), checkpoint.float32_weights());
-  const auto tokenizer = asr::WhisperTokenizer::load(args.model);
-  asr::CpuContext ctx(args.threads);
+  const EngineOptions target = engine_options(args.target);
+  const auto engine = asr::WhisperEngine::load(args.model, {target.device, target.precision});
+  const asr::WhisperTokenizer& tokenizer = engine->tokenizer();
+  const auto runner = engine->make_runner({.threads = args.threads});
 
   asr::TranscribeOptions options;
   options.decoding.task = args.task == "translate" ? asr::WhisperTask::Translate : asr::WhisperTask::Transcribe;
   options.decoding.language = args.language;
   if (!args.language.empty()) tokenizer.language_token(args.language);  // fails early on an unknown language
   options.decoding.beam_size = args.beam_size;
+  options.decoding.best_of = args.best_of;
+  options.decoding.patience = args.patience;
   options.decoding.without_timestamps = args.no_timestamps;
   options.initial_prompt = args.initial_prompt;
   // Fallback climbs from the given temperature in steps of 0.2, as Whisper's command line does.
@@ -118,7 +123,7 @@ int cmd_transcribe(const TranscribeArgs& args) {
                   trimmed(s.text).c_str());
       std::fflush(stdout);
     };
-    const Transcription result = asr::transcribe(model, tokenizer, ctx, samples, options);
+    const Transcription result = asr::transcribe(*runner, tokenizer, samples, options);
     const fs::path out = fs::path(args.output_dir) / (fs::path(path).stem().string() + "." + args.output_format);
     std::ofstream file(out, std::ios::binary);
     file << render(result, args.output_format);

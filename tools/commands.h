@@ -39,7 +39,9 @@ struct ConformanceArgs {
 struct TranscribeArgs {
   std::vector<std::string> audio;
   std::string model, language, task = "transcribe", initial_prompt, output_format = "txt", output_dir = ".";
-  int beam_size = 1, threads = 0;
+  TargetArgs target;
+  int beam_size = 1, best_of = 5, threads = 0;
+  double patience = 1.0;
   float temperature = 0.0f;  // the first of the fallback temperatures
   bool no_timestamps = false;
 };

@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
   tr_cmd->add_option("--task", tr.task, "transcribe, or translate into English")
       ->check(CLI::IsMember({"transcribe", "translate"}));
   tr_cmd->add_option("--beam-size", tr.beam_size, "Beams at temperature 0 (1: greedy)");
+  tr_cmd->add_option("--best-of", tr.best_of, "Samples at temperatures above 0; the most probable is kept");
+  tr_cmd->add_option("--patience", tr.patience,
+                     "Beam search ends once beam-size * patience hypotheses have ended (above 0)");
   tr_cmd->add_option("--temperature", tr.temperature, "First temperature; falls back in steps of 0.2");
   tr_cmd->add_flag("--no-timestamps", tr.no_timestamps, "Decode without timestamp tokens");
   tr_cmd->add_option("--initial-prompt", tr.initial_prompt, "Text that conditions the first window");
@@ -69,6 +72,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"txt", "json", "srt", "vtt"}));
   tr_cmd->add_option("--output-dir,-o", tr.output_dir, "Directory for the output files");
   tr_cmd->add_option("--threads", tr.threads, "CPU threads (0: all cores)");
+  add_target_options(tr_cmd, tr.target);
 
   CLI11_PARSE(app, argc, argv);
   try {

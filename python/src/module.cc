@@ -1,13 +1,15 @@
-// The _pylre extension: the engine class that pylre.LatentRuntimeEngine wraps in Python, and the
+// The _pylre extension: the engine class that pylre.LatentRuntimeEngine wraps in Python, the
 // tensor type its outputs leave as (DLPack producer, stream-aware for device memory, and buffer
-// exporter over C++ memory).
+// exporter over C++ memory), and the Whisper model behind pylre.WhisperModel.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include "cuda_streams.h"
+#include "device_options.h"
 #include "dlpack_bridge.h"
 #include "errors.h"
 #include "runtime_engine.h"
+#include "whisper_model.h"
 
 namespace py = pybind11;
 using namespace lre;
@@ -161,4 +163,6 @@ PYBIND11_MODULE(_pylre, m) {
       .def_property_readonly("model_path", &RuntimeEngine::path)
       .def("get_metadata", &metadata, "Model name, producer, opsets, op counts and parameter count")
       .def("__repr__", &RuntimeEngine::repr);
+
+  register_whisper_model(m);
 }

@@ -83,6 +83,4 @@ class RuntimeEngine {
   std::vector<Output> outputs_;                                     // guarded by mutex_
 };
 
-const char* precision_name(Precision p);  // "float32", "float16", "bfloat16"
-
 }  // namespace lre::python

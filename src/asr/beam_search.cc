@@ -1,11 +1,16 @@
 // Whisper's beam search: every live hypothesis proposes its beam_size + 1 best next tokens, the
-// best beam_size continuations that do not end survive, and those that end are collected until
-// beam_size of them exist. Survivors take copies of their parents' KV caches.
+// best beam_size continuations that do not end survive, and those that end, ranked above the last
+// survivor, are collected until max_candidates (beam_size * patience) of them exist. Survivors
+// take copies of their parents' KV caches.
 #include "asr/beam_search.h"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <string>
+
+#include "lre/error.h"
 
 namespace lre::asr {
 
@@ -24,19 +29,30 @@ struct Candidate {
 
 }  // namespace
 
-BeamResult beam_search(const WhisperModel& model, CpuContext& ctx, const CrossKV& cross, const LogitFilters& filters,
-                       const KvCache& prefilled, std::span<const float> first_logits, int beam_size, int sample_len,
-                       int eot, double length_penalty) {
+int beam_max_candidates(int beam_size, double patience) {
+  // std::nearbyint rounds halves to even in the default rounding mode, like Python's round():
+  // beam 5 at patience 0.5 keeps 2 candidates, as OpenAI Whisper does.
+  const double rounded = std::nearbyint(static_cast<double>(beam_size) * patience);
+  if (!std::isfinite(patience) || !(rounded >= 1.0))
+    throw Error(ErrorCode::InvalidArgument, "beam_size " + std::to_string(beam_size) + " * patience " +
+                                                std::to_string(patience) + " must round to at least 1 candidate");
+  return static_cast<int>(std::min(rounded, static_cast<double>(std::numeric_limits<int>::max())));
+}
+
+BeamResult beam_search(WhisperRunner& runner, const CrossKV& cross, const LogitFilters& filters,
+                       const KvCache& prefilled, std::span<const float> first_logits, int beam_size, double patience,
+                       int sample_len, int eot, double length_penalty) {
+  const size_t max_candidates = static_cast<size_t>(beam_max_candidates(beam_size, patience));
   const int vocab = static_cast<int>(first_logits.size());
   // The hypotheses start identical, so the first step expands just one of them.
   std::vector<Hypothesis> beams(1);
   // Two fixed pools of beam_size caches, so that forking copies rows but never allocates.
   std::vector<KvCache> caches, next_caches;
   for (int b = 0; b < beam_size; ++b) {
-    caches.push_back(model.make_kv_cache());
-    next_caches.push_back(model.make_kv_cache());
+    caches.push_back(runner.make_kv_cache());
+    next_caches.push_back(runner.make_kv_cache());
   }
-  caches[0].copy_from(prefilled);
+  runner.copy_cache(caches[0], prefilled);
   std::vector<Hypothesis> finished;
 
   Tensor logits;
@@ -48,7 +64,7 @@ BeamResult beam_search(const WhisperModel& model, CpuContext& ctx, const CrossKV
     if (step > 0) {
       batch.clear();
       for (size_t b = 0; b < beams.size(); ++b) batch.push_back({beams[b].tokens.back(), &caches[b], &cross});
-      model.decode_step(ctx, batch, logits);
+      runner.decode_step(batch, logits);
     }
     std::vector<Candidate> candidates;
     for (size_t b = 0; b < beams.size(); ++b) {
@@ -67,32 +83,34 @@ BeamResult beam_search(const WhisperModel& model, CpuContext& ctx, const CrossKV
                      [](const Candidate& a, const Candidate& c) { return a.sum_logprob > c.sum_logprob; });
 
     std::vector<Hypothesis> next;
+    std::vector<bool> ended(beams.size(), false);
     for (const Candidate& c : candidates) {
       if (c.token == eot) {
-        if (static_cast<int>(finished.size()) < beam_size)
-          finished.push_back({beams[c.parent].tokens, c.sum_logprob});
+        if (finished.size() < max_candidates) finished.push_back({beams[c.parent].tokens, c.sum_logprob});
         continue;
       }
-      if (static_cast<int>(next.size()) >= beam_size) continue;
-      // A hypothesis whose cache is full cannot take another token: it ends here as it is.
+      // A hypothesis whose cache is full cannot take another token: it ends here as it is, once.
       if (caches[c.parent].length() >= caches[c.parent].capacity()) {
-        if (static_cast<int>(finished.size()) < beam_size)
+        if (!ended[c.parent] && finished.size() < max_candidates)
           finished.push_back({beams[c.parent].tokens, beams[c.parent].sum_logprob});
+        ended[c.parent] = true;
         continue;
       }
       Hypothesis h{beams[c.parent].tokens, c.sum_logprob};
       h.tokens.push_back(c.token);
-      next_caches[next.size()].copy_from(caches[c.parent]);
+      runner.copy_cache(next_caches[next.size()], caches[c.parent]);
       next.push_back(std::move(h));
+      // As in Whisper, endings ranked below the last survivor are not collected.
+      if (static_cast<int>(next.size()) == beam_size) break;
     }
     beams = std::move(next);
     std::swap(caches, next_caches);
-    if (static_cast<int>(finished.size()) >= beam_size) break;
+    if (finished.size() >= max_candidates) break;
   }
-  // Hypotheses cut at sample_len compete with the finished ones, as Whisper lets them.
-  if (finished.empty() || static_cast<int>(finished.size()) < beam_size)
-    for (auto& h : beams)
-      if (static_cast<int>(finished.size()) < beam_size) finished.push_back(std::move(h));
+  // Hypotheses cut at sample_len compete with the finished ones when fewer than beam_size (not
+  // max_candidates) have ended, as Whisper lets them.
+  for (auto& h : beams)
+    if (static_cast<int>(finished.size()) < beam_size) finished.push_back(std::move(h));
 
   BeamResult best;
   double best_score = 0.0;

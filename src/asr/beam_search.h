@@ -1,15 +1,15 @@
 // Beam search over one Whisper window: beam_size hypotheses go through decode_step together, each
-// step keeping the most probable continuations and forking their KV caches, until beam_size
-// hypotheses have ended. Called by decode_window, which owns the prefill and the statistics.
+// step keeping the most probable continuations and forking their KV caches, until
+// round(beam_size * patience) hypotheses have ended. Called by decode_window, which owns the
+// prefill and the statistics.
 #pragma once
 
 #include <span>
 #include <vector>
 
-#include "asr/cpu_context.h"
 #include "asr/decoding.h"
 #include "asr/kv_cache.h"
-#include "asr/whisper_model.h"
+#include "asr/whisper_runner.h"
 
 namespace lre::asr {
 
@@ -18,9 +18,15 @@ struct BeamResult {
   double sum_logprob = 0.0;
 };
 
+// How many finished hypotheses beam search collects before it stops: round(beam_size * patience),
+// rounding halves to even as OpenAI Whisper's Python round() does. Throws InvalidArgument when
+// patience is not finite or the product rounds to less than 1 (patience <= 0 included).
+int beam_max_candidates(int beam_size, double patience);
+
 // `prefilled` holds the initial tokens; `first_logits` (vocab) is the prediction after them.
-BeamResult beam_search(const WhisperModel& model, CpuContext& ctx, const CrossKV& cross, const LogitFilters& filters,
-                       const KvCache& prefilled, std::span<const float> first_logits, int beam_size, int sample_len,
-                       int eot, double length_penalty);
+// patience: see beam_max_candidates (1: stop at beam_size finished hypotheses).
+BeamResult beam_search(WhisperRunner& runner, const CrossKV& cross, const LogitFilters& filters,
+                       const KvCache& prefilled, std::span<const float> first_logits, int beam_size, double patience,
+                       int sample_len, int eot, double length_penalty);
 
 }  // namespace lre::asr

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "asr/attention.h"
+#include "asr/decode_plan.h"
 #include "asr/layers.h"
 #include "kernels/cpu/maybe_parallel.h"
 #include "lre/error.h"
@@ -19,10 +20,6 @@ namespace {
 // CpuContext scratch slots of the decoder.
 enum FloatSlot : size_t { kHidden, kNormed, kQuery, kKey, kValue, kAttn, kFfn, kScores, kLogitInput };
 enum IntSlot : size_t { kPositions, kLogitEntries };
-
-[[noreturn]] void bad_entry(size_t i, const std::string& what) {
-  throw Error(ErrorCode::InvalidArgument, "Whisper decoder: batch entry " + std::to_string(i) + ": " + what);
-}
 
 }  // namespace
 
@@ -63,55 +60,11 @@ Decoder::Decoder(const WhisperConfig& config, const WhisperWeights& weights)
 }
 
 void Decoder::compute_cross_kv(CpuContext& ctx, const float* states, int64_t frames, CrossKV& out) const {
-  if (out.layers() != layer_count_ || out.frames() != frames || out.d_model() != d_model_)
-    out.resize(layer_count_, static_cast<int>(frames), static_cast<int>(d_model_));
+  out.resize(layer_count_, static_cast<int>(frames), static_cast<int>(d_model_));
   for (int l = 0; l < layer_count_; ++l) {
     linear(states, frames, layers_[l].cross_attn.k, out.keys(l), ctx.pool());
     linear(states, frames, layers_[l].cross_attn.v, out.values(l), ctx.pool());
   }
-}
-
-int64_t Decoder::plan(std::span<const DecodeInput> batch, LogitRows which, int* positions, int* logit_entries,
-                      int64_t& max_cross_frames) const {
-  int64_t rows = 0;
-  max_cross_frames = 0;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const DecodeInput& in = batch[i];
-    if (in.token < 0 || in.token >= vocab_)
-      bad_entry(i, "token " + std::to_string(in.token) + " is outside the vocabulary [0, " + std::to_string(vocab_) +
-                       ")");
-    if (!in.cache) bad_entry(i, "no KV cache");
-    if (!in.cross || in.cross->empty()) bad_entry(i, "no cross-attention K/V (encode its window first)");
-    const KvCache& cache = *in.cache;
-    if (cache.layers() != layer_count_ || cache.capacity() != max_positions_ || cache.d_model() != d_model_)
-      bad_entry(i, "KV cache of " + std::to_string(cache.layers()) + " layers x " + std::to_string(cache.capacity()) +
-                       " positions x " + std::to_string(cache.d_model()) + ", expected " +
-                       std::to_string(layer_count_) + " x " + std::to_string(max_positions_) + " x " +
-                       std::to_string(d_model_));
-    if (in.cross->layers() != layer_count_ || in.cross->d_model() != d_model_)
-      bad_entry(i, "cross-attention K/V of " + std::to_string(in.cross->layers()) + " layers x " +
-                       std::to_string(in.cross->d_model()) + ", expected " + std::to_string(layer_count_) + " x " +
-                       std::to_string(d_model_));
-    const bool continues = i > 0 && batch[i - 1].cache == in.cache;
-    if (continues) {
-      if (batch[i - 1].cross != in.cross)
-        bad_entry(i, "reads another CrossKV than the entry before it of its sequence");
-      positions[i] = positions[i - 1] + 1;
-    } else {
-      for (size_t j = 0; j < i; ++j)
-        if (batch[j].cache == in.cache)
-          bad_entry(i, "its KV cache also serves entry " + std::to_string(j) +
-                           "; entries of one sequence must be consecutive");
-      positions[i] = cache.length();
-    }
-    if (positions[i] >= max_positions_)
-      bad_entry(i, "position " + std::to_string(positions[i]) + " is beyond max_target_positions " +
-                       std::to_string(max_positions_));
-    max_cross_frames = std::max<int64_t>(max_cross_frames, in.cross->frames());
-    const bool last_of_sequence = i + 1 == batch.size() || batch[i + 1].cache != in.cache;
-    if (which == LogitRows::Every || last_of_sequence) logit_entries[rows++] = static_cast<int>(i);
-  }
-  return rows;
 }
 
 void Decoder::forward(CpuContext& ctx, std::span<const DecodeInput> batch, LogitRows which, Tensor& logits) const {
@@ -120,7 +73,9 @@ void Decoder::forward(CpuContext& ctx, std::span<const DecodeInput> batch, Logit
   int* positions = ctx.ints(kPositions, batch.size());
   int* logit_entries = ctx.ints(kLogitEntries, batch.size());
   int64_t max_cross_frames = 0;
-  const int64_t rows = plan(batch, which, positions, logit_entries, max_cross_frames);
+  const DecodeLimits limits{layer_count_, static_cast<int>(d_model_), static_cast<int>(vocab_),
+                            static_cast<int>(max_positions_), DType::Float32, Device::cpu()};
+  const int64_t rows = plan_decode(batch, which, limits, positions, logit_entries, max_cross_frames);
 
   const Shape shape{rows, vocab_};
   if (!logits.defined() || !logits.device().is_cpu() || logits.dtype() != DType::Float32 || logits.shape() != shape)

@@ -7,23 +7,13 @@
 #include <vector>
 
 #include "asr/cpu_context.h"
+#include "asr/decode_plan.h"
 #include "asr/kv_cache.h"
 #include "asr/whisper_config.h"
 #include "asr/whisper_weights.h"
 #include "lre/tensor.h"
 
 namespace lre::asr {
-
-// One token of one sequence in a decoder call.
-struct DecodeInput {
-  int token = 0;
-  KvCache* cache = nullptr;        // goes at position cache->length(); its keys and values are appended
-  const CrossKV* cross = nullptr;  // the audio window this sequence reads
-};
-
-// Which rows get logits: every entry of the batch, or only the last entry of each sequence (a
-// prefill needs the prediction after its last token only).
-enum class LogitRows { Every, LastOfEachSequence };
 
 class Decoder {
  public:
@@ -53,9 +43,6 @@ class Decoder {
     MlpWeights mlp;
   };
 
-  // Checks the batch, fills positions (batch) and logit_entries (rows), returns the row count.
-  int64_t plan(std::span<const DecodeInput> batch, LogitRows which, int* positions, int* logit_entries,
-               int64_t& max_cross_frames) const;
   void self_attention(CpuContext& ctx, const Layer& layer, int index, std::span<const DecodeInput> batch,
                       const int* positions, float* x) const;
   void cross_attention(CpuContext& ctx, const Layer& layer, int index, std::span<const DecodeInput> batch,

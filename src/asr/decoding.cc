@@ -11,6 +11,7 @@
 #include <random>
 
 #include "asr/beam_search.h"
+#include "kernels/cpu/fast_exp.h"
 #include "lre/error.h"
 
 namespace lre::asr {
@@ -27,12 +28,15 @@ void mask(std::span<float> logits, int begin, int end) {
 }  // namespace
 
 void log_softmax(std::span<const float> logits, std::vector<double>& out) {
-  double max = -std::numeric_limits<double>::infinity();
-  for (float v : logits) max = std::max<double>(max, v);
-  double sum = 0.0;
-  for (float v : logits) sum += std::exp(static_cast<double>(v) - max);
-  const double log_z = max + std::log(sum);
+  // Runs once per sampled token over the whole vocabulary, beside a GPU step of about a
+  // millisecond: the exponentials are the vectorising float kind (within 2 ulp), summed in double.
+  float max = -std::numeric_limits<float>::infinity();
+  for (float v : logits) max = std::max(max, v);
   out.resize(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i) out[i] = cpu::fast_exp(logits[i] - max);
+  double sum = 0.0;
+  for (double e : out) sum += e;
+  const double log_z = static_cast<double>(max) + std::log(sum);
   for (size_t i = 0; i < logits.size(); ++i) out[i] = static_cast<double>(logits[i]) - log_z;
 }
 
@@ -145,14 +149,13 @@ double compression_ratio(std::string_view text) {
   return static_cast<double>(text.size()) / static_cast<double>(size);
 }
 
-LanguageDetection detect_language(const WhisperModel& model, const WhisperTokenizer& tokenizer, CpuContext& ctx,
-                                  const CrossKV& cross) {
+LanguageDetection detect_language(WhisperRunner& runner, const WhisperTokenizer& tokenizer, const CrossKV& cross) {
   if (!tokenizer.multilingual() || tokenizer.languages().empty())
     throw Error(ErrorCode::InvalidArgument, "language detection needs a multilingual model; this one is English-only");
-  KvCache cache = model.make_kv_cache();
+  KvCache cache = runner.make_kv_cache();
   Tensor logits;
   const int sot = tokenizer.sot();
-  model.decode_tokens(ctx, cache, cross, std::span<const int>(&sot, 1), logits);
+  runner.decode_tokens(cache, cross, std::span<const int>(&sot, 1), logits);
   const float* row = logits.data<float>();
   const auto& languages = tokenizer.languages();
   double max = -std::numeric_limits<double>::infinity();
@@ -186,7 +189,13 @@ std::vector<int> initial_tokens(const WhisperTokenizer& tokenizer, const Decodin
   const auto sot = tokenizer.sot_sequence(language, options.task, !options.without_timestamps);
   tokens.insert(tokens.end(), sot.begin(), sot.end());
   if (!options.prefix.empty()) {
-    const size_t keep = std::min(options.prefix.size(), static_cast<size_t>(std::max(n_ctx / 2 - sample_len, 0)));
+    // Whisper keeps the newest n_ctx / 2 - sample_len tokens, which at the default sample_len (half
+    // the context) is Python's prefix[-0:]: the whole prefix. That case is bounded like the prompt,
+    // and always so that one position is left to sample into.
+    const int room = n_ctx / 2 - sample_len;
+    const int fits = std::max(n_ctx - static_cast<int>(tokens.size()) - 1, 0);
+    const int bound = std::min(room > 0 ? room : n_ctx / 2 - 1, fits);
+    const size_t keep = std::min(options.prefix.size(), static_cast<size_t>(bound));
     tokens.insert(tokens.end(), options.prefix.end() - static_cast<std::ptrdiff_t>(keep), options.prefix.end());
   }
   return tokens;
@@ -220,11 +229,13 @@ double ranking_score(double sum_logprob, size_t length, double length_penalty) {
   return sum_logprob / std::max(penalty, 1e-9);
 }
 
-DecodingResult decode_window(const WhisperModel& model, const WhisperTokenizer& tokenizer, CpuContext& ctx,
-                             const CrossKV& cross, const DecodingOptions& options) {
-  const WhisperConfig& config = model.config();
+DecodingResult decode_window(WhisperRunner& runner, const WhisperTokenizer& tokenizer, const CrossKV& cross, const DecodingOptions& options) {
+  const WhisperConfig& config = runner.config();
   if (options.beam_size < 1 || options.best_of < 1)
     throw Error(ErrorCode::InvalidArgument, "beam_size and best_of must be at least 1");
+  if (!(options.patience > 0.0) || !std::isfinite(options.patience))
+    throw Error(ErrorCode::InvalidArgument,
+                "patience must be a finite number above 0, got " + std::to_string(options.patience));
   if (options.temperature < 0.0f)
     throw Error(ErrorCode::InvalidArgument, "temperature must be >= 0, got " + std::to_string(options.temperature));
 
@@ -233,7 +244,7 @@ DecodingResult decode_window(const WhisperModel& model, const WhisperTokenizer& 
   std::string language = options.language;
   if (tokenizer.multilingual()) {
     if (language.empty()) {
-      auto detected = detect_language(model, tokenizer, ctx, cross);
+      auto detected = detect_language(runner, tokenizer, cross);
       language = detected.language;
       result.language_probability = detected.probability;
     } else {
@@ -250,9 +261,9 @@ DecodingResult decode_window(const WhisperModel& model, const WhisperTokenizer& 
   const LogitFilters filters(tokenizer, options, config.vocab_size);
 
   // One prefill gives both the first-step logits and the no-speech probability at the SOT position.
-  KvCache first = model.make_kv_cache();
+  KvCache first = runner.make_kv_cache();
   Tensor all_logits;
-  model.decode_tokens(ctx, first, cross, initial, all_logits, /*all=*/true);
+  runner.decode_tokens(first, cross, initial, all_logits, /*all=*/true);
   const int vocab = config.vocab_size;
   {
     std::vector<double> lp;
@@ -266,15 +277,18 @@ DecodingResult decode_window(const WhisperModel& model, const WhisperTokenizer& 
   std::vector<int> best_tokens;
   double best_sum = 0.0;
   if (options.beam_size > 1 && options.temperature == 0.0f) {
-    BeamResult beam = beam_search(model, ctx, cross, filters, first, first_row, options.beam_size, sample_len,
-                                  tokenizer.eot(), options.length_penalty);
+    BeamResult beam = beam_search(runner, cross, filters, first, first_row, options.beam_size, options.patience,
+                                  sample_len, tokenizer.eot(), options.length_penalty);
     best_tokens = std::move(beam.tokens);
     best_sum = beam.sum_logprob;
   } else {
     const int n = options.temperature > 0.0f ? options.best_of : 1;
     std::mt19937_64 rng(options.seed);
-    std::vector<Sample> seqs(static_cast<size_t>(n), Sample{model.make_kv_cache(), {}});
-    for (auto& s : seqs) s.cache.copy_from(first);
+    std::vector<Sample> seqs;
+    for (int i = 0; i < n; ++i) {
+      seqs.push_back(Sample{runner.make_kv_cache(), {}});
+      runner.copy_cache(seqs.back().cache, first);
+    }
 
     std::vector<float> row;
     std::vector<double> lp;
@@ -289,7 +303,7 @@ DecodingResult decode_window(const WhisperModel& model, const WhisperTokenizer& 
       if (step > 0) {
         batch.clear();
         for (Sample* s : active) batch.push_back({s->sampled.back(), &s->cache, &cross});
-        model.decode_step(ctx, batch, logits);
+        runner.decode_step(batch, logits);
       }
       for (size_t i = 0; i < active.size(); ++i) {
         Sample& s = *active[i];

@@ -8,10 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "asr/cpu_context.h"
 #include "asr/kv_cache.h"
 #include "asr/tokenizer.h"
-#include "asr/whisper_model.h"
+#include "asr/whisper_runner.h"
 
 namespace lre::asr {
 
@@ -20,6 +19,7 @@ struct DecodingOptions {
   std::string language;         // empty: detected from the window
   float temperature = 0.0f;     // 0: argmax; above 0: sampling from softmax(logits / temperature)
   int beam_size = 1;            // 1: greedy (or sampling); above 1: beam search at temperature 0
+  double patience = 1.0;        // > 0: beam search ends once round(beam_size * patience) hypotheses ended
   int best_of = 1;              // sequences sampled at temperature > 0; the most probable is kept
   bool without_timestamps = false;
   // -1 stands for the non-speech symbols; the task, start and no-speech tokens are always added.
@@ -87,8 +87,7 @@ void log_softmax(std::span<const float> logits, std::vector<double>& out);
 double compression_ratio(std::string_view text);
 
 // One decoder step after <|startoftranscript|> over the language tokens.
-LanguageDetection detect_language(const WhisperModel& model, const WhisperTokenizer& tokenizer, CpuContext& ctx,
-                                  const CrossKV& cross);
+LanguageDetection detect_language(WhisperRunner& runner, const WhisperTokenizer& tokenizer, const CrossKV& cross);
 
 // The tokens the decoder starts from: [<|startofprev|>, prompt...] + SOT sequence + prefix.
 // sot_index is where <|startoftranscript|> ends up.
@@ -98,7 +97,6 @@ std::vector<int> initial_tokens(const WhisperTokenizer& tokenizer, const Decodin
 // Decodes the window whose cross-attention K/V are `cross`. Detects the language first when
 // options.language is empty. Several sequences (best_of samples or beam hypotheses) go through
 // decode_step together.
-DecodingResult decode_window(const WhisperModel& model, const WhisperTokenizer& tokenizer, CpuContext& ctx,
-                             const CrossKV& cross, const DecodingOptions& options);
+DecodingResult decode_window(WhisperRunner& runner, const WhisperTokenizer& tokenizer, const CrossKV& cross, const DecodingOptions& options);
 
 }  // namespace lre::asr

@@ -23,15 +23,14 @@ bool failed(const DecodingResult& r, const TranscribeOptions& o) {
 
 }  // namespace
 
-DecodingResult decode_with_fallback(const WhisperModel& model, const WhisperTokenizer& tokenizer, CpuContext& ctx,
-                                    const CrossKV& cross, const TranscribeOptions& options,
+DecodingResult decode_with_fallback(WhisperRunner& runner, const WhisperTokenizer& tokenizer, const CrossKV& cross, const TranscribeOptions& options,
                                     const DecodingOptions& decoding) {
   if (options.temperatures.empty()) throw Error(ErrorCode::InvalidArgument, "temperatures: at least one is needed");
   DecodingResult result;
   for (float t : options.temperatures) {
     DecodingOptions attempt = decoding;
     attempt.temperature = t;
-    result = decode_window(model, tokenizer, ctx, cross, attempt);
+    result = decode_window(runner, tokenizer, cross, attempt);
     // A silent window is not a failure to retry: the caller skips it.
     if (options.no_speech_threshold > 0 && result.no_speech_prob > options.no_speech_threshold) break;
     if (!failed(result, options)) break;
@@ -39,10 +38,9 @@ DecodingResult decode_with_fallback(const WhisperModel& model, const WhisperToke
   return result;
 }
 
-Transcription transcribe(const WhisperModel& model, const WhisperTokenizer& tokenizer, CpuContext& ctx,
-                         std::span<const float> audio, const TranscribeOptions& options) {
+Transcription transcribe(WhisperRunner& runner, const WhisperTokenizer& tokenizer, std::span<const float> audio, const TranscribeOptions& options) {
   if (audio.empty()) throw Error(ErrorCode::InvalidArgument, "transcribe: the audio is empty (no samples)");
-  const WhisperConfig& config = model.config();
+  const WhisperConfig& config = runner.config();
   const audio::LogMel mel(config.num_mel_bins);
 
   Transcription out;
@@ -70,20 +68,23 @@ Transcription transcribe(const WhisperModel& model, const WhisperTokenizer& toke
     const size_t begin = static_cast<size_t>(seek) * kHopLength;
     const size_t count = std::min(audio.size() - begin, static_cast<size_t>(segment_size) * kHopLength);
     // Samples past the content are zeros, as Whisper pads the audio with 30 s of silence.
-    Tensor window = mel.compute(audio.subspan(begin, count), kWindowSamples, ctx.pool());
+    Tensor window = mel.compute(audio.subspan(begin, count), kWindowSamples, runner.pool());
     window = window.reshaped(Shape{1, config.num_mel_bins, kWindowFrames});
-    model.encode(ctx, window, slots);
+    runner.encode(window, slots);
 
     if (!language_known) {
       // The first window decides the language of the whole file, as Whisper does.
-      const LanguageDetection detected = detect_language(model, tokenizer, ctx, cross);
+      const LanguageDetection detected = detect_language(runner, tokenizer, cross);
       decoding.language = detected.language;
       out.info.language_probability = detected.probability;
       language_known = true;
     }
     decoding.prompt.assign(all_tokens.begin() + static_cast<std::ptrdiff_t>(prompt_reset_since), all_tokens.end());
     decoding.seed = options.decoding.seed + static_cast<uint64_t>(seek);
-    const DecodingResult result = decode_with_fallback(model, tokenizer, ctx, cross, options, decoding);
+    const DecodingResult result = decode_with_fallback(runner, tokenizer, cross, options, decoding);
+    // A prefix is how the audio begins, so it is forced on the first window only (as faster-whisper
+    // does; forcing it on every window would repeat it at each 30-second boundary).
+    decoding.prefix.clear();
 
     bool skip = options.no_speech_threshold > 0 && result.no_speech_prob > options.no_speech_threshold;
     if (!std::isnan(options.logprob_threshold) && result.avg_logprob > options.logprob_threshold) skip = false;
@@ -151,9 +152,9 @@ Transcription transcribe(const WhisperModel& model, const WhisperTokenizer& toke
       out.segments[i].id = static_cast<int>(i);
       if (options.on_segment) options.on_segment(out.segments[i]);
     }
+    all_tokens.insert(all_tokens.end(), tokens.begin(), tokens.end());
     // Text decoded at a high temperature is a poor prompt: it steers the next window astray.
     if (!options.condition_on_previous_text || result.temperature > 0.5f) prompt_reset_since = all_tokens.size();
-    all_tokens.insert(all_tokens.end(), tokens.begin(), tokens.end());
     if (options.progress) options.progress(std::min(1.0, static_cast<double>(seek) / content_frames));
   }
 

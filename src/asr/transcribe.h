@@ -8,10 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "asr/cpu_context.h"
 #include "asr/decoding.h"
 #include "asr/tokenizer.h"
-#include "asr/whisper_model.h"
+#include "asr/whisper_runner.h"
 
 namespace lre::asr {
 
@@ -29,7 +28,9 @@ struct Segment {
 };
 
 struct TranscribeOptions {
-  DecodingOptions decoding;  // language, task, beam size, timestamps, suppressions; temperature unused
+  // Language, task, beam size, timestamps, suppressions; temperature unused; prefix forced on the
+  // first window only.
+  DecodingOptions decoding;
   std::vector<float> temperatures = {0.0f, 0.2f, 0.4f, 0.6f, 0.8f, 1.0f};  // tried in order
   double compression_ratio_threshold = 2.4;  // above: decoding failed (repetition); <= 0: no check
   double logprob_threshold = -1.0;           // avg_logprob below: decoding failed; NaN: no check
@@ -59,12 +60,10 @@ inline constexpr int kWindowSamples = kWindowFrames * kHopLength;
 
 // Decodes one window at each temperature in turn until the result passes the checks (or the
 // window looks silent); returns the last attempt when none passes.
-DecodingResult decode_with_fallback(const WhisperModel& model, const WhisperTokenizer& tokenizer, CpuContext& ctx,
-                                    const CrossKV& cross, const TranscribeOptions& options,
+DecodingResult decode_with_fallback(WhisperRunner& runner, const WhisperTokenizer& tokenizer, const CrossKV& cross, const TranscribeOptions& options,
                                     const DecodingOptions& decoding);
 
 // audio: mono float32 at 16 kHz, any length. Empty audio is an InvalidArgument error.
-Transcription transcribe(const WhisperModel& model, const WhisperTokenizer& tokenizer, CpuContext& ctx,
-                         std::span<const float> audio, const TranscribeOptions& options = {});
+Transcription transcribe(WhisperRunner& runner, const WhisperTokenizer& tokenizer, std::span<const float> audio, const TranscribeOptions& options = {});
 
 }  // namespace lre::asr

@@ -4,7 +4,6 @@
 
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "lre/error.h"
 
@@ -40,17 +39,8 @@ void WhisperModel::compute_cross_kv(CpuContext& ctx, const Tensor& states, std::
     decoder_.compute_cross_kv(ctx, states.data<float>() + static_cast<int64_t>(i) * window, frames, *cross[i]);
 }
 
-void WhisperModel::decode_step(CpuContext& ctx, std::span<const DecodeInput> batch, Tensor& logits) const {
-  decoder_.forward(ctx, batch, LogitRows::Every, logits);
-}
-
-void WhisperModel::decode_tokens(CpuContext& ctx, KvCache& cache, const CrossKV& cross, std::span<const int> tokens,
-                                 Tensor& logits, bool all) const {
-  if (tokens.empty()) throw Error(ErrorCode::InvalidArgument, "Whisper decode_tokens: no tokens");
-  // A prefill happens once per sequence, so this small table is not worth a scratch slot.
-  std::vector<DecodeInput> batch(tokens.size());
-  for (size_t i = 0; i < tokens.size(); ++i) batch[i] = {tokens[i], &cache, &cross};
-  decoder_.forward(ctx, batch, all ? LogitRows::Every : LogitRows::LastOfEachSequence, logits);
+void WhisperModel::decode(CpuContext& ctx, std::span<const DecodeInput> batch, LogitRows which, Tensor& logits) const {
+  decoder_.forward(ctx, batch, which, logits);
 }
 
 }  // namespace lre::asr

@@ -30,16 +30,11 @@ class WhisperModel {
   // Cross-attention K/V of each window of states (n, frames, d_model) into its slot (n of them).
   void compute_cross_kv(CpuContext& ctx, const Tensor& states, std::span<CrossKV* const> cross) const;
 
-  // One token for each entry of `batch`; logits becomes (batch.size(), vocab_size), its storage
+  // Runs `batch` through the decoder: logits (rows, vocab_size), rows as `which` selects, storage
   // reused when it already has that shape. Sequences may differ in length and window. Entries of
   // one sequence must be consecutive: several of them feed that sequence's next tokens in one call
   // (a new request's prompt beside other sequences' steps). See Decoder::forward for the checks.
-  void decode_step(CpuContext& ctx, std::span<const DecodeInput> batch, Tensor& logits) const;
-
-  // Feeds `tokens` to one sequence at once (the start-of-transcript sequence and any prompt).
-  // logits becomes (1, vocab_size) for the last token, or (tokens.size(), vocab_size) with `all`.
-  void decode_tokens(CpuContext& ctx, KvCache& cache, const CrossKV& cross, std::span<const int> tokens,
-                     Tensor& logits, bool all = false) const;
+  void decode(CpuContext& ctx, std::span<const DecodeInput> batch, LogitRows which, Tensor& logits) const;
 
   // Storage shaped for this model.
   KvCache make_kv_cache() const { return KvCache(config_); }

@@ -65,6 +65,20 @@ with wave.open('$work/noise.wav', 'wb') as w:
 check transcribe 0 "noise.wav: [0-9]+ segments, 3.0 s, language en" "$lre" transcribe "$work/noise.wav" \
   --model "$work/whisper" --language en --output-format json --output-dir "$work/asr"
 check transcribe-json 0 '"duration": 3.0' cat "$work/asr/noise.json"
+# --best-of reaches the sampler: at temperature 1 alone, 1 and 4 samples keep different text.
+for n in 1 4; do
+  check transcribe-best-of-$n 0 "noise.wav: [0-9]+ segments" "$lre" transcribe "$work/noise.wav" \
+    --model "$work/whisper" --language en --temperature 1 --best-of $n --output-format json --output-dir "$work/best$n"
+done
+check transcribe-best-of-differs 1 "" cmp -s "$work/best1/noise.json" "$work/best4/noise.json"
+check transcribe-beam-patience 0 "noise.wav: [0-9]+ segments" "$lre" transcribe "$work/noise.wav" \
+  --model "$work/whisper" --language en --beam-size 3 --patience 2 --best-of 2 --output-dir "$work/beam"
+check transcribe-bad-patience 2 "invalid argument: --patience must be a number above 0" "$lre" transcribe \
+  "$work/noise.wav" --model "$work/whisper" --patience 0
+check transcribe-patience-rounds-to-0 2 "invalid argument: beam_size 5 \* patience 0.05.* at least 1" "$lre" transcribe \
+  "$work/noise.wav" --model "$work/whisper" --beam-size 5 --patience 0.05
+check transcribe-bad-best-of 2 "invalid argument: --best-of must be at least 1" "$lre" transcribe "$work/noise.wav" \
+  --model "$work/whisper" --best-of 0
 check transcribe-no-model 1 "i/o error: --model .*no such directory" "$lre" transcribe "$work/noise.wav" --model "$work/none"
 check transcribe-no-audio 1 "i/o error: .*none.wav" "$lre" transcribe "$work/none.wav" --model "$work/whisper"
 

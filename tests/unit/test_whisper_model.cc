@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "asr/cpu_runner.h"
 #include "asr/whisper_model.h"
 #include "core/thread_pool.h"
 #include "lre/error.h"
@@ -292,12 +293,14 @@ int argmax(const double* x, int64_t n) { return static_cast<int>(std::max_elemen
 class WhisperModelTest : public ::testing::Test {
  protected:
   WhisperModelTest() : config_(tiny_config()), weights_(random_weights(config_, 1234)), model_(config_, weights_),
-                       ref_(config_, weights_), pool_(2), ctx_(&pool_) {}
+                       ref_(config_, weights_), pool_(2), ctx_(&pool_),
+                       runner_(model_, &pool_) {}
 
   // Encodes n random windows into cross_ (n slots) and returns their reference states.
   std::vector<Vec> encode_windows(int64_t n, uint32_t seed) {
     Tensor mels = random_mels(config_, n, seed);
-    cross_.assign(static_cast<size_t>(n), CrossKV());
+    cross_.clear();
+    cross_.resize(static_cast<size_t>(n));
     std::vector<CrossKV*> slots;
     for (CrossKV& c : cross_) slots.push_back(&c);
     model_.encode(ctx_, mels, slots);
@@ -307,12 +310,19 @@ class WhisperModelTest : public ::testing::Test {
     return states;
   }
 
+  std::vector<KvCache> make_caches(size_t n) {
+    std::vector<KvCache> caches;
+    for (size_t i = 0; i < n; ++i) caches.push_back(model_.make_kv_cache());
+    return caches;
+  }
+
   WhisperConfig config_;
   WhisperWeights weights_;
   WhisperModel model_;
   Reference ref_;
   ThreadPool pool_;
   CpuContext ctx_;
+  CpuWhisperRunner runner_;  // the decoder through the interface decoding uses
   std::vector<CrossKV> cross_;
 };
 
@@ -347,7 +357,7 @@ TEST_F(WhisperModelTest, BatchedDecodeStepsMatchReference) {
   const std::vector<int> prompt_lengths = {1, 4, 7};
   std::vector<std::vector<int>> tokens(3);
   std::vector<std::vector<std::vector<float>>> got(3);  // per sequence, per position: logits
-  std::vector<KvCache> caches(3, model_.make_kv_cache());
+  std::vector<KvCache> caches = make_caches(3);
   Tensor logits;
 
   // First call: all three prompts at once, 12 rows, each sequence a run of consecutive entries.
@@ -357,7 +367,7 @@ TEST_F(WhisperModelTest, BatchedDecodeStepsMatchReference) {
       tokens[s].push_back(token(rng));
       batch.push_back({tokens[s].back(), &caches[s], &cross_[s]});
     }
-  model_.decode_step(ctx_, batch, logits);
+  runner_.decode_step(batch, logits);
   ASSERT_EQ(logits.shape(), (Shape{12, config_.vocab_size}));
   for (size_t r = 0; r < batch.size(); ++r) {
     const size_t s = static_cast<size_t>(batch[r].cache - caches.data());
@@ -376,7 +386,7 @@ TEST_F(WhisperModelTest, BatchedDecodeStepsMatchReference) {
       tokens[s].push_back(token(rng));
       batch.push_back({tokens[s].back(), &caches[s], &cross_[s]});
     }
-    model_.decode_step(ctx_, batch, logits);
+    runner_.decode_step(batch, logits);
     ASSERT_EQ(logits.shape(), (Shape{3, config_.vocab_size}));
     if (step > 0) {
       EXPECT_EQ(logits.raw(), storage) << "logits of an unchanged shape are written in place";
@@ -413,18 +423,18 @@ TEST_F(WhisperModelTest, BatchedDecodeStepsMatchReference) {
 TEST_F(WhisperModelTest, GreedyDecodeMatchesReferenceArgmaxChain) {
   const std::vector<Vec> enc = encode_windows(2, 21);
   const std::vector<std::vector<int>> prompts = {{7, 250, 3}, {42}};
-  std::vector<KvCache> caches(2, model_.make_kv_cache());
+  std::vector<KvCache> caches = make_caches(2);
   std::vector<std::vector<int>> seq = prompts;
   Tensor logits;
   for (size_t s = 0; s < 2; ++s) {
-    model_.decode_tokens(ctx_, caches[s], cross_[s], seq[s], logits);
+    runner_.decode_tokens(caches[s], cross_[s], seq[s], logits);
     ASSERT_EQ(logits.shape(), (Shape{1, config_.vocab_size}));
     seq[s].push_back(argmax(logits.data<float>(), config_.vocab_size));
   }
   std::vector<DecodeInput> batch(2);
   for (int step = 1; step < 20; ++step) {
     for (size_t s = 0; s < 2; ++s) batch[s] = {seq[s].back(), &caches[s], &cross_[s]};
-    model_.decode_step(ctx_, batch, logits);
+    runner_.decode_step(batch, logits);
     for (size_t s = 0; s < 2; ++s) seq[s].push_back(argmax(row(logits, s).data(), config_.vocab_size));
   }
 
@@ -451,7 +461,7 @@ TEST_F(WhisperModelTest, ForkedCacheGivesIdenticalLogits) {
   const std::vector<int> tokens = {5, 17, 99, 201, 8, 64, 150, 33};
   KvCache a = model_.make_kv_cache();
   Tensor all;
-  model_.decode_tokens(ctx_, a, cross_[0], tokens, all, /*all=*/true);
+  runner_.decode_tokens(a, cross_[0], tokens, all, /*all=*/true);
   ASSERT_EQ(all.shape(), (Shape{8, config_.vocab_size}));
 
   // A full fork steps exactly like its source, bit for bit, in one batch or alone.
@@ -460,7 +470,7 @@ TEST_F(WhisperModelTest, ForkedCacheGivesIdenticalLogits) {
   EXPECT_EQ(b.length(), 8);
   std::vector<DecodeInput> both = {{77, &a, &cross_[0]}, {77, &b, &cross_[0]}};
   Tensor logits;
-  model_.decode_step(ctx_, both, logits);
+  runner_.decode_step(both, logits);
   const int64_t v = config_.vocab_size;
   for (int64_t j = 0; j < v; ++j) ASSERT_EQ(logits.data<float>()[j], logits.data<float>()[v + j]) << "vocab " << j;
   std::vector<float> a_step(logits.data<float>(), logits.data<float>() + v);
@@ -470,7 +480,7 @@ TEST_F(WhisperModelTest, ForkedCacheGivesIdenticalLogits) {
   c.copy_from(a, 5);
   EXPECT_EQ(c.length(), 5);
   Tensor replay;
-  model_.decode_tokens(ctx_, c, cross_[0], std::span<const int>(tokens).subspan(5), replay, true);
+  runner_.decode_tokens(c, cross_[0], std::span<const int>(tokens).subspan(5), replay, true);
   ErrorStat same;
   std::vector<double> want(all.data<float>() + 5 * v, all.data<float>() + 8 * v);
   same.add(replay.data<float>(), want.data(), want.size());
@@ -478,7 +488,7 @@ TEST_F(WhisperModelTest, ForkedCacheGivesIdenticalLogits) {
 
   // Forks diverge independently: b takes another token, and each matches the reference.
   Tensor step;
-  model_.decode_step(ctx_, std::vector<DecodeInput>{{120, &b, &cross_[0]}, {9, &a, &cross_[0]}}, step);
+  runner_.decode_step(std::vector<DecodeInput>{{120, &b, &cross_[0]}, {9, &a, &cross_[0]}}, step);
   std::vector<int> ta = tokens, tb = tokens;
   ta.insert(ta.end(), {77, 9});
   tb.insert(tb.end(), {77, 120});
@@ -492,7 +502,7 @@ TEST_F(WhisperModelTest, ForkedCacheGivesIdenticalLogits) {
   // Copying from itself truncates; a truncated cache decodes as if the rest never happened.
   a.copy_from(a, 3);
   EXPECT_EQ(a.length(), 3);
-  model_.decode_tokens(ctx_, a, cross_[0], std::span<const int>(tokens).subspan(3, 1), logits);
+  runner_.decode_tokens(a, cross_[0], std::span<const int>(tokens).subspan(3, 1), logits);
   ErrorStat rewound;
   want.assign(all.data<float>() + 3 * v, all.data<float>() + 4 * v);
   rewound.add(logits.data<float>(), want.data(), want.size());
@@ -547,10 +557,10 @@ TEST_F(WhisperModelTest, BadInputsAreInvalidArguments) {
   KvCache cache = model_.make_kv_cache();
   Tensor logits;
   std::vector<int> prompt(60, 1);
-  model_.decode_tokens(ctx_, cache, cross_[0], prompt, logits);
+  runner_.decode_tokens(cache, cross_[0], prompt, logits);
 
   auto step = [&](int token, KvCache* c, const CrossKV* x) {
-    model_.decode_step(ctx_, std::vector<DecodeInput>{{token, c, x}}, logits);
+    runner_.decode_step(std::vector<DecodeInput>{{token, c, x}}, logits);
   };
   expect_error([&] { step(-1, &cache, &cross_[0]); }, ErrorCode::InvalidArgument, {"token -1", "[0, 300)"});
   expect_error([&] { step(300, &cache, &cross_[0]); }, ErrorCode::InvalidArgument, {"token 300"});
@@ -563,7 +573,7 @@ TEST_F(WhisperModelTest, BadInputsAreInvalidArguments) {
   KvCache other = model_.make_kv_cache();
   expect_error(
       [&] {
-        model_.decode_step(ctx_, std::vector<DecodeInput>{{1, &cache, &cross_[0]}, {1, &other, &cross_[0]},
+        runner_.decode_step(std::vector<DecodeInput>{{1, &cache, &cross_[0]}, {1, &other, &cross_[0]},
                                                           {1, &cache, &cross_[0]}},
                            logits);
       },
@@ -572,10 +582,10 @@ TEST_F(WhisperModelTest, BadInputsAreInvalidArguments) {
 
   // A prefill crossing max_target_positions is rejected whole; the last position is still usable.
   std::vector<int> five(5, 2);
-  expect_error([&] { model_.decode_tokens(ctx_, cache, cross_[0], five, logits); }, ErrorCode::InvalidArgument,
+  expect_error([&] { runner_.decode_tokens(cache, cross_[0], five, logits); }, ErrorCode::InvalidArgument,
                {"position 64", "max_target_positions 64"});
   EXPECT_EQ(cache.length(), 60);
-  model_.decode_tokens(ctx_, cache, cross_[0], std::span<const int>(five).subspan(1), logits);
+  runner_.decode_tokens(cache, cross_[0], std::span<const int>(five).subspan(1), logits);
   EXPECT_EQ(cache.length(), 64);
   expect_error([&] { step(1, &cache, &cross_[0]); }, ErrorCode::InvalidArgument, {"position 64 is beyond"});
   expect_error([&] { cache.truncate(65); }, ErrorCode::InvalidArgument, {"truncate"});
@@ -595,9 +605,9 @@ TEST_F(WhisperModelTest, RoughTiming) {
   const double encode_ms = ms_since(t0) / encodes;
 
   encode_windows(3, 51);
-  std::vector<KvCache> caches(3, model_.make_kv_cache());
+  std::vector<KvCache> caches = make_caches(3);
   Tensor logits;
-  for (size_t s = 0; s < 3; ++s) model_.decode_tokens(ctx_, caches[s], cross_[s], std::vector<int>{1, 2, 3}, logits);
+  for (size_t s = 0; s < 3; ++s) runner_.decode_tokens(caches[s], cross_[s], std::vector<int>{1, 2, 3}, logits);
   std::vector<DecodeInput> batch(3);
   const int steps = 40;
   t0 = Clock::now();
@@ -606,7 +616,7 @@ TEST_F(WhisperModelTest, RoughTiming) {
       const int token = (i * 7 + static_cast<int>(s)) % config_.vocab_size;
       batch[s] = {token, &caches[s], &cross_[s]};
     }
-    model_.decode_step(ctx_, batch, logits);
+    runner_.decode_step(batch, logits);
   }
   const double step_ms = ms_since(t0) / steps;
   std::printf("tiny model, %d threads: encode (1 window) %.3f ms, decode step (batch 3) %.3f ms\n", pool_.size(),
