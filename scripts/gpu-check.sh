@@ -9,13 +9,7 @@ pkg=$PWD/build-gpu
 out=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$out"
 
-# Libraries: ours first, then the CUDA toolkit's and torch's cuDNN where the machine has them.
-libs=$pkg/lib
-for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do [ -d "$d" ] && libs=$libs:$d; done
-cudnn=$(python3 -c "import nvidia.cudnn; print(list(nvidia.cudnn.__path__)[0] + '/lib')" 2>/dev/null || true)
-[ -n "$cudnn" ] && [ -d "$cudnn" ] && libs=$libs:$cudnn
-export LD_LIBRARY_PATH=$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export LRE_TEST_MODELS=$pkg/models
+source scripts/gpu-env.sh
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -n 1)
 # Tests the sanitizers skip: the no-hidden-sync tests need kernels to overlap, which the sanitizers
 # serialise; the pool-statistics test measures the driver, not memory safety; large tensors are

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <optional>
 #include <random>
 #include <string>
@@ -18,6 +19,19 @@
 #include "op_test_util.h"
 
 namespace lre::test {
+
+// The float dtypes every kernel takes.
+inline constexpr DType kFloatTypes[] = {DType::Float32, DType::Float16, DType::BFloat16};
+
+// f() must throw lre::Error with `code`; `what` names the case in failures.
+inline void expect_error(ErrorCode code, const std::function<void()>& f, const std::string& what) {
+  try {
+    f();
+    ADD_FAILURE() << what << ": expected lre::Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), code) << what << ": " << e.what();
+  }
+}
 
 // Every GPU test derives from this: with no usable device each test fails with the reason, so a
 // run on the wrong machine can never pass by skipping.

@@ -18,8 +18,6 @@ namespace {
 using cuda::ActivationOp;
 using cuda::ActivationParams;
 
-constexpr DType kFloatTypes[] = {DType::Float32, DType::Float16, DType::BFloat16};
-
 #define LRE_TEST_LIST_ENTRY(name) ActivationOp::name,
 constexpr ActivationOp kOps[] = {LRE_CUDA_ACTIVATION_OPS(LRE_TEST_LIST_ENTRY)};
 #undef LRE_TEST_LIST_ENTRY

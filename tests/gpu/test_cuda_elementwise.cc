@@ -14,8 +14,6 @@ namespace {
 using cuda::BinaryOp;
 using cuda::UnaryOp;
 
-constexpr DType kFloatTypes[] = {DType::Float32, DType::Float16, DType::BFloat16};
-
 #define LRE_TEST_LIST_ENTRY(name) UnaryOp::name,
 constexpr UnaryOp kUnaryOps[] = {LRE_CUDA_UNARY_OPS(LRE_TEST_LIST_ENTRY)};
 #undef LRE_TEST_LIST_ENTRY

@@ -14,17 +14,6 @@ namespace lre::test {
 
 namespace {
 
-constexpr DType kFloatTypes[] = {DType::Float32, DType::Float16, DType::BFloat16};
-
-void expect_error(ErrorCode code, const std::function<void()>& f, const std::string& what) {
-  try {
-    f();
-    ADD_FAILURE() << what << ": expected lre::Error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code) << what << ": " << e.what();
-  }
-}
-
 // ---- LayerNormalization ----
 
 struct LayerNormCase {

@@ -13,8 +13,6 @@ namespace lre::test {
 
 namespace {
 
-constexpr DType kFloatTypes[] = {DType::Float32, DType::Float16, DType::BFloat16};
-
 struct PoolCase {
   Shape x;  // (n, c, spatial...)
   std::vector<int64_t> kernel, strides, pads, dilations;  // pads: begins then ends; empty: defaults

@@ -21,21 +21,11 @@ namespace {
 
 using cuda::ReduceOp;
 
-constexpr DType kFloatTypes[] = {DType::Float32, DType::Float16, DType::BFloat16};
 constexpr ReduceOp kAllOps[] = {ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max,      ReduceOp::Min,
                                 ReduceOp::Prod, ReduceOp::L1,  ReduceOp::L2,       ReduceOp::LogSum,
                                 ReduceOp::LogSumExp, ReduceOp::SumSquare};
 constexpr ReduceOp kIntOps[] = {ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min,
                                 ReduceOp::Prod, ReduceOp::L1, ReduceOp::SumSquare};
-
-void expect_error(ErrorCode code, const std::function<void()>& f, const std::string& what) {
-  try {
-    f();
-    ADD_FAILURE() << what << ": expected lre::Error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), code) << what << ": " << e.what();
-  }
-}
 
 // Inputs for op: multiples of 1/8 in [-3, 3] (positive for LogSum), exact in every float dtype and
 // in float32 sums; for Prod mostly +-1 with an occasional +-0.5 or +-2, so products stay exact and

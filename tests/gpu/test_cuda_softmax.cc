@@ -15,8 +15,6 @@ namespace lre::test {
 
 namespace {
 
-constexpr DType kFloatTypes[] = {DType::Float32, DType::Float16, DType::BFloat16};
-
 struct SoftmaxCase {
   Shape shape;
   int64_t axis;

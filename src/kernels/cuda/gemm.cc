@@ -31,8 +31,17 @@ int to_int(int64_t v, const char* what) {
 
 void gemm(cublasHandle_t handle, DType dtype, int64_t m, int64_t n, int64_t k, float alpha, const GemmOperand& a,
           const GemmOperand& b, float beta, void* c, int64_t ldc, int64_t c_stride, int64_t batch) {
+  gemm(handle, dtype, dtype, m, n, k, alpha, a, b, beta, c, ldc, c_stride, batch);
+}
+
+void gemm(cublasHandle_t handle, DType a_b_dtype, DType c_dtype, int64_t m, int64_t n, int64_t k, float alpha,
+          const GemmOperand& a, const GemmOperand& b, float beta, void* c, int64_t ldc, int64_t c_stride,
+          int64_t batch) {
   if (m == 0 || n == 0 || batch == 0) return;
-  const cudaDataType_t type = cuda_type(dtype);
+  if (c_dtype != a_b_dtype && c_dtype != DType::Float32)
+    throw Error(ErrorCode::Unsupported, std::string("gemm: ") + dtype_name(a_b_dtype) + " operands into " +
+                                            dtype_name(c_dtype) + " (only the operands' dtype or float32)");
+  const cudaDataType_t type = cuda_type(a_b_dtype), c_type = cuda_type(c_dtype);
   // Float32 accumulation for every dtype; half inputs run on tensor cores with it.
   const cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
   // Column-major view: C^T (n, m) = op(B)^T (n, k) * op(A)^T (k, m).
@@ -42,11 +51,11 @@ void gemm(cublasHandle_t handle, DType dtype, int64_t m, int64_t n, int64_t k, f
   const int lda = to_int(a.ld, "lda"), ldb = to_int(b.ld, "ldb"), ldc_i = to_int(ldc, "ldc");
   if (batch == 1) {
     LRE_CUBLAS_CHECK(cublasGemmEx(handle, op_b, op_a, in, im, ik, &alpha, b.data, type, ldb, a.data, type, lda, &beta, c,
-                                  type, ldc_i, compute, CUBLAS_GEMM_DEFAULT));
+                                  c_type, ldc_i, compute, CUBLAS_GEMM_DEFAULT));
     return;
   }
   LRE_CUBLAS_CHECK(cublasGemmStridedBatchedEx(handle, op_b, op_a, in, im, ik, &alpha, b.data, type, ldb, b.batch_stride,
-                                              a.data, type, lda, a.batch_stride, &beta, c, type, ldc_i, c_stride,
+                                              a.data, type, lda, a.batch_stride, &beta, c, c_type, ldc_i, c_stride,
                                               to_int(batch, "batch"), compute, CUBLAS_GEMM_DEFAULT));
 }
 

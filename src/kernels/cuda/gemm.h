@@ -27,4 +27,11 @@ struct GemmOperand {
 void gemm(cublasHandle_t handle, DType dtype, int64_t m, int64_t n, int64_t k, float alpha, const GemmOperand& a,
           const GemmOperand& b, float beta, void* c, int64_t ldc, int64_t c_stride, int64_t batch);
 
+// The same with c in its own dtype: half-type operands into a float32 c (a transformer's float32
+// residual stream, or float32 logits), which cuBLAS accumulates and writes without a rounding step
+// to the half type in between. c_dtype is a_b_dtype or Float32.
+void gemm(cublasHandle_t handle, DType a_b_dtype, DType c_dtype, int64_t m, int64_t n, int64_t k, float alpha,
+          const GemmOperand& a, const GemmOperand& b, float beta, void* c, int64_t ldc, int64_t c_stride,
+          int64_t batch);
+
 }  // namespace lre::cuda

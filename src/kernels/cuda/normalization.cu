@@ -10,6 +10,7 @@
 #include <string>
 
 #include "device/cuda/cuda_check.h"
+#include "kernels/cuda/launch_checks.h"
 #include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/normalization.cuh"
 #include "lre/error.h"
@@ -253,15 +254,6 @@ void launch_batch_norm_vec(const void* x, const void* scale, const void* bias, c
       static_cast<const T*>(x), static_cast<const T*>(scale), static_cast<const T*>(bias),
       static_cast<const T*>(mean), static_cast<const T*>(var), static_cast<T*>(y), planes, channels, packs, eps);
   LRE_CUDA_CHECK_LAUNCH();
-}
-
-void check_sizes(const char* what, std::initializer_list<int64_t> sizes) {
-  for (int64_t s : sizes)
-    if (s < 0) throw Error(ErrorCode::InvalidArgument, std::string(what) + ": negative size " + std::to_string(s));
-}
-
-void check_param(const char* what, const char* name, const void* p) {
-  if (p == nullptr) throw Error(ErrorCode::InvalidArgument, std::string(what) + ": " + name + " is null");
 }
 
 }  // namespace

@@ -1,0 +1,29 @@
+// Products of a few rows with a weight matrix, y = x W^T, for decoding: one token per sequence
+// makes a product of 1 to 8 rows, which is pure weight streaming (each weight read once, used
+// `rows` times). cuBLAS's tensor-core tiles waste most of their work at that size; here each warp
+// streams whole weight rows with 16-byte loads and keeps one float32 sum per input row.
+// Plain C++ can include this header; the launcher enqueues on the given stream.
+#pragma once
+
+#include <cstdint>
+
+#include <cuda_runtime_api.h>
+
+#include "lre/dtype.h"
+
+namespace lre::cuda {
+
+// Rows a launch takes at most.
+inline constexpr int64_t kGemvMaxRows = 8;
+
+// Whether launch_gemv_rows takes these operands: 1..kGemvMaxRows rows, `in` a multiple of the
+// 16-byte vector width of `dtype`, x and w 16-byte aligned.
+bool gemv_rows_supported(DType dtype, int64_t rows, int64_t in, const void* x, const void* w);
+
+// y (rows, out) = x (rows, in) W^T + beta * y, W (out, in) row-major. x and w have `dtype`
+// (Float32, Float16 or BFloat16); y has y_dtype (dtype or Float32), leading dimension out.
+// Float32 accumulation. Throws InvalidArgument where gemv_rows_supported is false.
+void launch_gemv_rows(DType dtype, DType y_dtype, const void* x, const void* w, void* y, int64_t rows, int64_t in,
+                      int64_t out, float beta, cudaStream_t stream);
+
+}  // namespace lre::cuda

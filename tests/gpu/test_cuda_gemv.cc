@@ -1,0 +1,80 @@
+// launch_gemv_rows against a float64 product: every row count it takes, the Whisper shapes
+// (square, MLP up and down, the vocabulary projection), half-type operands into float32 outputs,
+// accumulation into y, poisoned outputs, and the operands it refuses.
+#include <cmath>
+#include <tuple>
+#include <vector>
+
+#include "gpu_test_util.h"
+#include "kernels/cuda/gemv.cuh"
+
+namespace lre::test {
+namespace {
+
+std::vector<double> values(const Tensor& t) {
+  std::vector<double> v(static_cast<size_t>(t.numel()));
+  dispatch_float(t.dtype(), "values", [&]<typename T>() {
+    for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(static_cast<float>(t.data<T>()[i]));
+  });
+  return v;
+}
+
+using Case = std::tuple<DType, DType, int64_t, int64_t, int64_t, float>;  // dtype, y dtype, rows, in, out, beta
+
+class CudaGemvRows : public GpuParamTest<Case> {};
+
+TEST_P(CudaGemvRows, MatchesFloat64Product) {
+  const auto [dtype, y_dtype, rows, in, out, beta] = GetParam();
+  const Tensor x = random_float(dtype, {rows, in}, 1, -1.0, 1.0);
+  const Tensor w = random_float(dtype, {out, in}, 2, -1.0, 1.0);
+  const Tensor y0 = random_float(y_dtype, {rows, out}, 3, -1.0, 1.0);
+  DeviceTensor dx = upload(x, stream()), dw = upload(w, stream());
+  DeviceTensor dy = beta != 0.f ? upload(y0, stream()) : poisoned(y_dtype, rows * out, stream());
+  ASSERT_TRUE(cuda::gemv_rows_supported(dtype, rows, in, dx.data, dw.data));
+  cuda::launch_gemv_rows(dtype, y_dtype, dx.data, dw.data, dy.data, rows, in, out, beta, stream());
+  const Tensor y = download(dy.data, y_dtype, {rows, out}, stream());
+
+  const std::vector<double> xv = values(x), wv = values(w), y0v = values(y0), got = values(y);
+  double max_err = 0.0;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t o = 0; o < out; ++o) {
+      double s = 0.0, mag = 0.0;
+      for (int64_t i = 0; i < in; ++i) {
+        s += xv[r * in + i] * wv[o * in + i];
+        mag += std::abs(xv[r * in + i] * wv[o * in + i]);
+      }
+      if (beta != 0.f) s += beta * y0v[r * out + o];
+      // Float32 accumulation error grows with the sum of magnitudes; the output rounding with |s|.
+      const double tol = 1e-6 * mag + relative_tolerance(y_dtype) * std::abs(s) + 1e-6;
+      const double err = std::abs(got[r * out + o] - s);
+      ASSERT_LE(err, tol) << "row " << r << " col " << o << ": " << got[r * out + o] << " vs " << s;
+      max_err = std::max(max_err, err);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, CudaGemvRows,
+    ::testing::Values(Case{DType::Float16, DType::Float16, 1, 8, 1, 0.f}, Case{DType::Float16, DType::Float32, 1, 1280, 3840, 0.f},
+                      Case{DType::Float16, DType::Float32, 3, 1280, 1280, 1.f},
+                      Case{DType::Float16, DType::Float16, 8, 1280, 5120, 0.f},
+                      Case{DType::BFloat16, DType::Float32, 5, 5120, 1280, 1.f},
+                      Case{DType::BFloat16, DType::BFloat16, 2, 384, 37, 0.f},
+                      Case{DType::Float32, DType::Float32, 7, 388, 1281, 1.f},
+                      Case{DType::Float32, DType::Float32, 4, 4, 3, 0.f},
+                      Case{DType::Float16, DType::Float32, 1, 1280, 51866, 0.f}));
+
+TEST_F(GpuTest, GemvRowsRefusesWhatItCannotTake) {
+  DeviceTensor a = poisoned(DType::Float16, 64, stream());
+  EXPECT_FALSE(cuda::gemv_rows_supported(DType::Float16, 9, 16, a.data, a.data));   // too many rows
+  EXPECT_FALSE(cuda::gemv_rows_supported(DType::Float16, 1, 12, a.data, a.data));   // in not a multiple of 8
+  EXPECT_FALSE(cuda::gemv_rows_supported(DType::Float16, 1, 16, static_cast<char*>(a.data) + 2, a.data));
+  EXPECT_FALSE(cuda::gemv_rows_supported(DType::Int32, 1, 16, a.data, a.data));
+  EXPECT_TRUE(cuda::gemv_rows_supported(DType::Float16, 8, 16, a.data, a.data));
+  EXPECT_THROW(cuda::launch_gemv_rows(DType::Float16, DType::Float16, a.data, a.data, a.data, 9, 16, 1, 0.f, stream()),
+               Error);
+  EXPECT_THROW(
+      cuda::launch_gemv_rows(DType::Float16, DType::BFloat16, a.data, a.data, a.data, 1, 16, 1, 0.f, stream()), Error);
+}
+
+}  // namespace
+}  // namespace lre::test
