@@ -63,6 +63,46 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{DType::Float32, DType::Float32, 4, 4, 3, 0.f},
                       Case{DType::Float16, DType::Float32, 1, 1280, 51866, 0.f}));
 
+// The fused form: layer norm of float32 residual rows in the prologue, bias and GELU in the epilogue.
+class CudaGemvFused : public GpuParamTest<DType> {};
+
+TEST_P(CudaGemvFused, NormBiasGeluMatchFloat64) {
+  const DType dtype = GetParam();
+  const int64_t rows = 3, in = 1280, out = 640;
+  const Tensor res = random_float(DType::Float32, {rows, in}, 4, -2.0, 3.0);
+  const Tensor gamma = random_float(dtype, {in}, 5, 0.5, 1.5), beta = random_float(dtype, {in}, 6, -0.5, 0.5);
+  const Tensor w = random_float(dtype, {out, in}, 7, -0.1, 0.1), bias = random_float(dtype, {out}, 8, -1.0, 1.0);
+  DeviceTensor dres = upload(res, stream()), dg = upload(gamma, stream()), db = upload(beta, stream());
+  DeviceTensor dw = upload(w, stream()), dbias = upload(bias, stream());
+  DeviceTensor dy = poisoned(DType::Float32, rows * out, stream());
+  cuda::GemvFusion f;
+  f.residual = static_cast<const float*>(dres.data);
+  f.gamma = dg.data;
+  f.beta_ln = db.data;
+  f.eps = 1e-5f;
+  f.bias = dbias.data;
+  f.gelu = true;
+  cuda::launch_gemv_rows(dtype, DType::Float32, nullptr, dw.data, dy.data, rows, in, out, 0.f, stream(), f);
+  const std::vector<double> got = values(download(dy.data, DType::Float32, {rows, out}, stream()));
+  const std::vector<double> rv = values(res), gv = values(gamma), bv = values(beta), wv = values(w), biv = values(bias);
+  for (int64_t r = 0; r < rows; ++r) {
+    double mean = 0, var = 0;
+    for (int64_t i = 0; i < in; ++i) mean += rv[r * in + i] / in;
+    for (int64_t i = 0; i < in; ++i) var += (rv[r * in + i] - mean) * (rv[r * in + i] - mean) / in;
+    for (int64_t o = 0; o < out; ++o) {
+      double s = biv[o];
+      for (int64_t i = 0; i < in; ++i)
+        s += ((rv[r * in + i] - mean) / std::sqrt(var + 1e-5) * gv[i] + bv[i]) * wv[o * in + i];
+      const double want = 0.5 * s * (1.0 + std::erf(s / std::sqrt(2.0)));
+      // The normalised rows are rounded to the dtype before the product, as a separate norm stores them.
+      ASSERT_NEAR(got[r * out + o], want, 2e-4 + 4.0 * relative_tolerance(dtype) * (std::abs(want) + 0.1))
+          << "row " << r << " col " << o;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, CudaGemvFused, ::testing::ValuesIn(kFloatTypes));
+
 TEST_F(GpuTest, GemvRowsRefusesWhatItCannotTake) {
   DeviceTensor a = poisoned(DType::Float16, 64, stream());
   EXPECT_FALSE(cuda::gemv_rows_supported(DType::Float16, 9, 16, a.data, a.data));   // too many rows

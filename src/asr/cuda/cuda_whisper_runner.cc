@@ -198,40 +198,66 @@ void CudaWhisperRunner::enqueue_step(int64_t n) {
   const float eps = c.layer_norm_eps;
   const float embed_scale = c.scale_embedding ? std::sqrt(static_cast<float>(d)) : 1.f;
   namespace k = lre::cuda;
+  // A decode step's few rows take the fused gemv: the layer norm in its prologue, bias (and GELU)
+  // in its epilogue. Larger batches take separate norm kernels and cuBLAS; there a product's bias
+  // waits in `pending` and is added to the residual by the next norm.
+  const void* any_weight = w_.at(w_.output_proj);  // every tensor of the allocation is 256-byte aligned
+  const bool fused = k::gemv_rows_supported(dtype_, n, d, st.x, any_weight) &&
+                     k::gemv_rows_supported(dtype_, n, c.decoder_ffn_dim, st.ffn, any_weight);
+  const void* pending = nullptr;
+  // y = layer_norm(x) W^T (+ bias, GELU when `gelu`).
+  const auto norm_product = [&](const DeviceLayerNorm& ln, const DeviceLinear& l, void* y, DType y_dtype,
+                                bool gelu) {
+    if (fused) {
+      k::GemvFusion f;
+      f.residual = st.x;
+      f.gamma = w_.at(ln.weight);
+      f.beta_ln = w_.at(ln.bias);
+      f.eps = eps;
+      f.bias = w_.at(l.bias);
+      f.gelu = gelu;
+      k::launch_gemv_rows(dtype_, y_dtype, nullptr, w_.at(l.weight), y, n, l.in, l.out, 0.f, s, f);
+      return;
+    }
+    k::launch_residual_layer_norm(dtype_, st.x, pending, w_.at(ln.weight), w_.at(ln.bias), st.h, n, d, eps, s);
+    pending = nullptr;
+    linear(st.h, n, l, y, y_dtype);
+    if (gelu) k::launch_bias_gelu(dtype_, y, w_.at(l.bias), n, l.out, s);
+  };
+  // x += in W^T + bias.
+  const auto add_product = [&](const void* in, const DeviceLinear& l) {
+    if (fused) {
+      k::GemvFusion f;
+      f.bias = w_.at(l.bias);
+      k::launch_gemv_rows(dtype_, DType::Float32, in, w_.at(l.weight), st.x, n, l.in, l.out, 1.f, s, f);
+      return;
+    }
+    linear(in, n, l, st.x, DType::Float32, 1.f);
+    pending = w_.at(l.bias);
+  };
 
   k::launch_embed_tokens(dtype_, st.dev.tokens, st.dev.positions, w_.at(w_.embed_tokens), w_.at(w_.decoder_positions),
                          embed_scale, st.x, n, d, s);
-  const void* pending = nullptr;  // the bias of the last product added into x, applied by the next norm
   for (size_t l = 0; l < w_.decoder_layers.size(); ++l) {
     const DeviceDecoderLayer& L = w_.decoder_layers[l];
     const int64_t layer = static_cast<int64_t>(l);
     // Self-attention: this step's K/V rows join the caches before any row attends.
-    k::launch_residual_layer_norm(dtype_, st.x, pending, w_.at(L.self_norm.weight), w_.at(L.self_norm.bias), st.h, n,
-                                  d, eps, s);
-    linear(st.h, n, L.self_qkv, st.qkv, dtype_);
+    norm_product(L.self_norm, L.self_qkv, st.qkv, dtype_, false);
     k::launch_append_kv(dtype_, st.qkv, 3 * d, d, 2 * d, st.dev.cache_base, st.dev.positions, n, d, layer,
                         c.max_target_positions, s);
     k::launch_decoder_attention(dtype_, st.qkv, 3 * d, w_.at(L.self_q_bias), st.dev.self_src, layer, st.attn, d, n,
                                 heads, hd, c.max_target_positions, st.attn_workspace, s);
-    linear(st.attn, n, L.self_out, st.x, DType::Float32, 1.f);
+    add_product(st.attn, L.self_out);
     // Cross-attention over the window's K/V, projected once per window by encode().
-    k::launch_residual_layer_norm(dtype_, st.x, w_.at(L.self_out.bias), w_.at(L.cross_norm.weight),
-                                  w_.at(L.cross_norm.bias), st.h, n, d, eps, s);
-    linear(st.h, n, L.cross_q, st.qkv, dtype_);
+    norm_product(L.cross_norm, L.cross_q, st.qkv, dtype_, false);
     k::launch_decoder_attention(dtype_, st.qkv, d, w_.at(L.cross_q_bias), st.dev.cross_src, layer, st.attn, d, n,
                                 heads, hd, c.max_source_positions, st.attn_workspace, s);
-    linear(st.attn, n, L.cross_out, st.x, DType::Float32, 1.f);
+    add_product(st.attn, L.cross_out);
     // MLP.
-    k::launch_residual_layer_norm(dtype_, st.x, w_.at(L.cross_out.bias), w_.at(L.mlp_norm.weight),
-                                  w_.at(L.mlp_norm.bias), st.h, n, d, eps, s);
-    linear(st.h, n, L.fc1, st.ffn, dtype_);
-    k::launch_bias_gelu(dtype_, st.ffn, w_.at(L.fc1.bias), n, L.fc1.out, s);
-    linear(st.ffn, n, L.fc2, st.x, DType::Float32, 1.f);
-    pending = w_.at(L.fc2.bias);
+    norm_product(L.mlp_norm, L.fc1, st.ffn, dtype_, true);
+    add_product(st.ffn, L.fc2);
   }
-  k::launch_residual_layer_norm(dtype_, st.x, pending, w_.at(w_.decoder_norm.weight), w_.at(w_.decoder_norm.bias),
-                                st.h, n, d, eps, s);
-  linear(st.h, n, {w_.output_proj, kAbsent, c.vocab_size, d}, st.logits, DType::Float32);
+  norm_product(w_.decoder_norm, {w_.output_proj, kAbsent, c.vocab_size, d}, st.logits, DType::Float32, false);
 }
 
 void CudaWhisperRunner::launch_step(int64_t n) {

@@ -17,13 +17,27 @@ namespace lre::cuda {
 inline constexpr int64_t kGemvMaxRows = 8;
 
 // Whether launch_gemv_rows takes these operands: 1..kGemvMaxRows rows, `in` a multiple of the
-// 16-byte vector width of `dtype`, x and w 16-byte aligned.
+// 16-byte vector width of `dtype`, x (or a fused norm's residual) and w 16-byte aligned.
 bool gemv_rows_supported(DType dtype, int64_t rows, int64_t in, const void* x, const void* w);
+
+// What a transformer fuses around the product, each part optional.
+struct GemvFusion {
+  // Prologue: the input rows are layer_norm(residual) * gamma + beta_ln (residual float32 (rows,
+  // in), gamma and beta_ln of `dtype`), rounded to `dtype` as a separate norm would store them;
+  // x is then unused. Every block normalises the rows itself, so no normalised copy is written.
+  const float* residual = nullptr;
+  const void* gamma = nullptr;
+  const void* beta_ln = nullptr;
+  float eps = 1e-5f;
+  // Epilogue: + bias[col] (of `dtype`), then exact GELU when `gelu`, before beta * y is added.
+  const void* bias = nullptr;
+  bool gelu = false;
+};
 
 // y (rows, out) = x (rows, in) W^T + beta * y, W (out, in) row-major. x and w have `dtype`
 // (Float32, Float16 or BFloat16); y has y_dtype (dtype or Float32), leading dimension out.
 // Float32 accumulation. Throws InvalidArgument where gemv_rows_supported is false.
 void launch_gemv_rows(DType dtype, DType y_dtype, const void* x, const void* w, void* y, int64_t rows, int64_t in,
-                      int64_t out, float beta, cudaStream_t stream);
+                      int64_t out, float beta, cudaStream_t stream, const GemvFusion& fusion = {});
 
 }  // namespace lre::cuda
