@@ -2,11 +2,14 @@
 # pylre on the GPU machine: compiles the _pylre module there, for that machine's Python, against
 # the carried package's liblre and the repository's public headers, then runs the CUDA tests
 # (python/tests_gpu) and prints what they measured. Self-contained, done in under 3 minutes.
-# Usage: scripts/gpu-pylre.sh [PACKAGE_DIR]   (default build-gpu; log in $OUT/pylre-gpu.log if OUT is set)
+# Usage: scripts/gpu-pylre.sh [PACKAGE_DIR [SCRIPT ARGS...]]   (default build-gpu; log in
+# $OUT/pylre-gpu.log if OUT is set). With a SCRIPT, it runs that with the module instead of the tests.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 pkg=$(cd "${1:-build-gpu}" && pwd) || { echo "gpu-pylre: no package directory ${1:-build-gpu}"; exit 2; }
+script=${2:-}
+script_args=("${@:3}")
 python=${PYTHON:-$(command -v python3)}
 work=$(mktemp -d /tmp/pylre-gpu.XXXXXX)
 log=${OUT:+$OUT/pylre-gpu.log}
@@ -58,6 +61,11 @@ main() {
   export PYTHONPATH=$work/build${PYTHONPATH:+:$PYTHONPATH}
   export LRE_TEST_MODELS=$pkg/models LRE_CLI=$pkg/lre PYTHONDONTWRITEBYTECODE=1
 
+  if [ -n "$script" ]; then
+    echo "## $script ${script_args[*]}"
+    timeout 300 "$python" "$script" "${script_args[@]}"
+    return
+  fi
   echo "## tests"
   if "$python" -c "import pytest" 2>/dev/null; then
     timeout 150 "$python" -m pytest -q -s -p no:cacheprovider python/tests_gpu
