@@ -1,15 +1,14 @@
-// The CUDA runner's encode(): the two convolutions as im2col + gemm, the pre-LN blocks with a
-// fused attention kernel, and each window's cross-attention K/V projected into its slot. Every
-// window of the batch goes through each product together; the scratch grows to the most windows
-// seen and is reused.
+// The CUDA runner's encode(): the two convolutions as im2col + gemm, the pre-LN blocks with the
+// fused (flash) attention kernel reading the QKV product in place, and each window's
+// cross-attention K/V projected into its slot. Every window of the batch goes through each product
+// together; the scratch grows to the most windows seen and is reused.
 #include <cstring>
 #include <string>
 
 #include "asr/cuda/cuda_whisper_runner.h"
 #include "device/cuda/cuda_check.h"
 #include "kernels/cuda/elementwise.cuh"
-#include "kernels/cuda/expand.cuh"
-#include "kernels/cuda/softmax.cuh"
+#include "kernels/cuda/encoder_attention.cuh"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/transformer_ops.cuh"
 #include "lre/error.h"
@@ -22,7 +21,7 @@ constexpr size_t kAlign = 256;
 
 // Byte offsets of the encoder's buffers for `n` windows, in one allocation.
 struct EncoderLayout {
-  size_t mel_f32, mel, cols1, conv1, cols2, conv2, x, h, qkv, attn, ffn, scores, probs, total;
+  size_t mel_f32, mel, cols1, conv1, cols2, conv2, x, h, qkv, attn, ffn, total;
 
   EncoderLayout(const WhisperConfig& c, int64_t n, DType dtype) {
     const size_t t = dtype_size(dtype), in_frames = 2 * static_cast<size_t>(c.max_source_positions);
@@ -45,52 +44,11 @@ struct EncoderLayout {
     qkv = take(w * frames * 3 * d * t);
     attn = take(w * frames * d * t);
     ffn = take(w * frames * static_cast<size_t>(c.encoder_ffn_dim) * t);
-    const size_t heads = static_cast<size_t>(c.encoder_attention_heads);
-    scores = take(heads * frames * frames * sizeof(float));  // one window at a time
-    probs = take(heads * frames * frames * t);
     total = at;
   }
 };
 
 }  // namespace
-
-void CudaWhisperRunner::encoder_attention(const DeviceEncoderLayer& L, const void* h, void* q_kv, float* scores,
-                                          void* probs, void* out, int64_t windows) {
-  const WhisperConfig& c = config();
-  const int64_t d = c.d_model, frames = c.max_source_positions, rows = windows * frames;
-  const int64_t heads = c.encoder_attention_heads, hd = d / heads;
-  const size_t t = dtype_size(dtype_);
-  const cudaStream_t s = stream_.get();
-  namespace k = lre::cuda;
-  // Q (rows, d) starts as the broadcast q bias and the product adds onto it; K and V (rows, 2 d)
-  // come from the lower two thirds of the fused QKV weights.
-  char* q = static_cast<char*>(q_kv);
-  char* kv = q + static_cast<size_t>(rows * d) * t;
-  const int64_t bias_shape[2] = {1, d}, q_shape[2] = {rows, d};
-  k::launch_expand(t, w_.at(L.q_bias), bias_shape, q, q_shape, s);
-  const DeviceLinear wq{L.qkv.weight, kAbsent, d, d};
-  const DeviceLinear wkv{L.qkv.weight + static_cast<size_t>(d * d) * t, kAbsent, 2 * d, d};
-  linear(h, rows, wq, q, dtype_, 1.f);
-  linear(h, rows, wkv, kv, dtype_);
-  // Per window: scores (heads, frames, frames) in float32, softmax, then P V, every head as one
-  // batched product (head h's columns are hd apart).
-  for (int64_t w = 0; w < windows; ++w) {
-    const size_t row0 = static_cast<size_t>(w * frames);
-    const char* qw = q + row0 * static_cast<size_t>(d) * t;
-    const char* kw = kv + row0 * static_cast<size_t>(2 * d) * t;
-    const char* vw = kw + static_cast<size_t>(d) * t;
-    k::gemm(env_.cublas(), dtype_, DType::Float32, frames, frames, hd, 1.f, {qw, d, hd, false}, {kw, 2 * d, hd, true},
-            0.f, scores, frames, frames * frames, heads);
-    k::launch_softmax(DType::Float32, scores, scores, heads * frames, frames, 1, false, s);
-    const void* p = scores;
-    if (dtype_ != DType::Float32) {
-      k::launch_cast(DType::Float32, dtype_, scores, probs, heads * frames * frames, s);
-      p = probs;
-    }
-    k::gemm(env_.cublas(), dtype_, frames, hd, frames, 1.f, {p, frames, frames * frames, false}, {vw, 2 * d, hd, false},
-            0.f, static_cast<char*>(out) + row0 * static_cast<size_t>(d) * t, d, hd, heads);
-  }
-}
 
 void CudaWhisperRunner::encode(const Tensor& mels, std::span<CrossKV* const> cross) {
   const WhisperConfig& c = config();
@@ -148,11 +106,15 @@ void CudaWhisperRunner::encode(const Tensor& mels, std::span<CrossKV* const> cro
   k::launch_add_positions(dtype_, at(lay.conv2), w_.at(w_.encoder_positions), x, n, frames, d, s);
 
   const size_t t = dtype_size(dtype_);
+  const int64_t heads = c.encoder_attention_heads;
   const void* pending = nullptr;
   for (const DeviceEncoderLayer& L : w_.encoder_layers) {
     k::launch_residual_layer_norm(dtype_, x, pending, w_.at(L.attn_norm.weight), w_.at(L.attn_norm.bias), at(lay.h),
                                   rows, d, eps, s);
-    encoder_attention(L, at(lay.h), at(lay.qkv), static_cast<float*>(at(lay.scores)), at(lay.probs), at(lay.attn), n);
+    linear(at(lay.h), rows, L.qkv, at(lay.qkv), dtype_);
+    const char* qkv = static_cast<const char*>(at(lay.qkv));
+    k::launch_encoder_attention(dtype_, qkv, qkv + d * t, qkv + 2 * d * t, 3 * d, w_.at(L.q_bias), at(lay.attn), d, n,
+                                frames, heads, d / heads, s);
     linear(at(lay.attn), rows, L.out, x, DType::Float32, 1.f);
     k::launch_residual_layer_norm(dtype_, x, w_.at(L.out.bias), w_.at(L.mlp_norm.weight), w_.at(L.mlp_norm.bias),
                                   at(lay.h), rows, d, eps, s);

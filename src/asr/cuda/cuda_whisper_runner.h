@@ -44,10 +44,6 @@ class CudaWhisperRunner final : public WhisperRunner {
   void linear(const void* x, int64_t rows, const DeviceLinear& l, void* y, DType y_dtype, float beta = 0.f);
   // Device memory of this runner's pool, freed on this runner's stream when the tensor goes.
   Tensor device_tensor(DType dtype, Shape shape);
-  // Self-attention of an encoder layer over `windows` windows: h (rows, d) in, out (rows, d).
-  // q_kv, scores and probs are scratch of the encoder's layout.
-  void encoder_attention(const DeviceEncoderLayer& L, const void* h, void* q_kv, float* scores, void* probs,
-                         void* out, int64_t windows);
   // The decoder's kernels for a batch of n rows, reading the step table.
   void enqueue_step(int64_t n);
   void reserve_step(int64_t n);
