@@ -32,8 +32,9 @@ strip --strip-unneeded "$pkg/liblre.so.0.1.0" "$pkg/lre" "$pkg/tests/lre_unit_te
   "$pkg/bench/lre_bench_elementwise" "$pkg/bench/lre_whisper_probe"
 
 # Shared libraries from Debian's folders, except those an Ubuntu 24.04 + CUDA 13 machine has
-# (glibc's, the compiler runtime, zlib, the CUDA driver, runtime and cuBLAS, which must match its driver).
-keep='^(libc|libm|libdl|librt|libpthread|libresolv|libutil|ld-linux-x86-64|libstdc\+\+|libgcc_s|libz|libcuda|libcudart|libcublas|libcublasLt)\.so'
+# (glibc's, the compiler runtime, zlib, the CUDA driver, runtime, cuBLAS and cuFFT, which must match its
+# driver; the toolkit's own libraries live outside Debian's folders here and are never copied).
+keep='^(libc|libm|libdl|librt|libpthread|libresolv|libutil|ld-linux-x86-64|libstdc\+\+|libgcc_s|libz|libcuda|libcudart|libcublas|libcublasLt|libcufft)\.so'
 for bin in "$pkg/liblre.so.0.1.0" "$pkg/lre" "$pkg/tests/lre_unit_tests" "$pkg/tests/lre_gpu_tests"; do
   ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }'
 done | sort -u | while read -r name path; do

@@ -29,6 +29,10 @@ class LogMel {
   // norm="slaney") returns it and as Whisper stores it.
   const std::vector<float>& filters() const { return filters_; }
   const std::vector<double>& window() const { return window_; }  // (kNFft) periodic Hann
+  // (n_mels): filter m is nonzero only on bins [band_begin()[m], band_end()[m]). The CUDA twin
+  // (audio/cuda/log_mel_cuda.h) sums the same spans in the same order.
+  const std::vector<int64_t>& band_begin() const { return band_begin_; }
+  const std::vector<int64_t>& band_end() const { return band_end_; }
 
   // Frames compute() returns for this many samples: the audio is first zero-padded to
   // pad_to_samples (never truncated) and then to kMinSamples; Whisper's last STFT frame is dropped.

@@ -1,4 +1,4 @@
-// Builds the lre::Error thrown by LRE_CUDA_CHECK, LRE_CUBLAS_CHECK and LRE_CUDNN_CHECK. Kept out of line so the
+// Builds the lre::Error thrown by LRE_CUDA_CHECK, LRE_CUBLAS_CHECK, LRE_CUDNN_CHECK and LRE_CUFFT_CHECK. Kept out of line so the
 // macros expand to a compare and a call, not to string building at every call site.
 #include "device/cuda/cuda_check.h"
 
@@ -37,6 +37,34 @@ void throw_cudnn_error(cudnnStatus_t status, const char* expr, const char* file,
                                ? ErrorCode::OutOfMemory
                                 : ErrorCode::Device;
   throw Error(code, "cuDNN error in " + where(expr, file, line) + ": " + cudnnGetErrorString(status));
+}
+
+void throw_cufft_error(cufftResult status, const char* expr, const char* file, int line) {
+  // cuFFT has no status-string function of its own.
+  const char* name = "unknown cufftResult";
+  switch (status) {
+    case CUFFT_SUCCESS: name = "CUFFT_SUCCESS"; break;
+    case CUFFT_INVALID_PLAN: name = "CUFFT_INVALID_PLAN"; break;
+    case CUFFT_ALLOC_FAILED: name = "CUFFT_ALLOC_FAILED"; break;
+    case CUFFT_INVALID_TYPE: name = "CUFFT_INVALID_TYPE"; break;
+    case CUFFT_INVALID_VALUE: name = "CUFFT_INVALID_VALUE"; break;
+    case CUFFT_INTERNAL_ERROR: name = "CUFFT_INTERNAL_ERROR"; break;
+    case CUFFT_EXEC_FAILED: name = "CUFFT_EXEC_FAILED"; break;
+    case CUFFT_SETUP_FAILED: name = "CUFFT_SETUP_FAILED"; break;
+    case CUFFT_INVALID_SIZE: name = "CUFFT_INVALID_SIZE"; break;
+    case CUFFT_UNALIGNED_DATA: name = "CUFFT_UNALIGNED_DATA"; break;
+    case CUFFT_INVALID_DEVICE: name = "CUFFT_INVALID_DEVICE"; break;
+    case CUFFT_NO_WORKSPACE: name = "CUFFT_NO_WORKSPACE"; break;
+    case CUFFT_NOT_IMPLEMENTED: name = "CUFFT_NOT_IMPLEMENTED"; break;
+    case CUFFT_NOT_SUPPORTED: name = "CUFFT_NOT_SUPPORTED"; break;
+    case CUFFT_MISSING_DEPENDENCY: name = "CUFFT_MISSING_DEPENDENCY"; break;
+    case CUFFT_NVRTC_FAILURE: name = "CUFFT_NVRTC_FAILURE"; break;
+    case CUFFT_NVJITLINK_FAILURE: name = "CUFFT_NVJITLINK_FAILURE"; break;
+    case CUFFT_NVSHMEM_FAILURE: name = "CUFFT_NVSHMEM_FAILURE"; break;
+  }
+  const ErrorCode code = status == CUFFT_ALLOC_FAILED ? ErrorCode::OutOfMemory : ErrorCode::Device;
+  throw Error(code, "cuFFT error in " + where(expr, file, line) + ": " + name + " (" +
+                        std::to_string(static_cast<int>(status)) + ")");
 }
 
 }  // namespace lre::cuda

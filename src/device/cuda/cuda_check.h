@@ -1,4 +1,4 @@
-// Checks for every CUDA runtime, cuBLAS and cuDNN call: a failure becomes lre::Error naming the call, the
+// Checks for every CUDA runtime, cuBLAS, cuDNN and cuFFT call: a failure becomes lre::Error naming the call, the
 // file:line it was made at and CUDA's own description, so no status code is ever dropped. Out of
 // memory has its own code (OutOfMemory) because callers react to it differently (smaller batch).
 #pragma once
@@ -6,12 +6,14 @@
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
+#include <cufft.h>
 
 namespace lre::cuda {
 
 [[noreturn]] void throw_cuda_error(cudaError_t status, const char* expr, const char* file, int line);
 [[noreturn]] void throw_cublas_error(cublasStatus_t status, const char* expr, const char* file, int line);
 [[noreturn]] void throw_cudnn_error(cudnnStatus_t status, const char* expr, const char* file, int line);
+[[noreturn]] void throw_cufft_error(cufftResult status, const char* expr, const char* file, int line);
 
 }  // namespace lre::cuda
 
@@ -43,4 +45,11 @@ namespace lre::cuda {
     const cudnnStatus_t lre_cudnn_status_ = (expr);                                  \
     if (lre_cudnn_status_ != CUDNN_STATUS_SUCCESS)                                   \
       ::lre::cuda::throw_cudnn_error(lre_cudnn_status_, #expr, __FILE__, __LINE__);  \
+  } while (0)
+
+#define LRE_CUFFT_CHECK(expr)                                                        \
+  do {                                                                               \
+    const cufftResult lre_cufft_status_ = (expr);                                    \
+    if (lre_cufft_status_ != CUFFT_SUCCESS)                                          \
+      ::lre::cuda::throw_cufft_error(lre_cufft_status_, #expr, __FILE__, __LINE__);  \
   } while (0)
