@@ -4,11 +4,11 @@
 #include "asr/checkpoint.h"
 
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "asr/json_file.h"
 #include "kernels/cpu/cast.h"
 #include "lre/error.h"
 
@@ -18,16 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(ErrorCode::Io, "cannot open " + path);
-  try {
-    return json::parse(in);
-  } catch (const json::exception& ex) {
-    throw Error(ErrorCode::InvalidModel, path + ": not valid JSON (" + ex.what() + ")");
-  }
-}
 
 // Typed access to one JSON object; every error names the file and the key. A key that is absent
 // or null leaves the target untouched, as transformers treats both as "not set".

@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "asr/checkpoint.h"
+#include "asr/json_file.h"
 #include "asr/languages.h"
 #include "lre/error.h"
 
@@ -144,16 +145,6 @@ std::string timestamp_text(int index) {  // index steps of 0.02 s, printed exact
   char buf[32];
   std::snprintf(buf, sizeof buf, "<|%d.%02d|>", index / 50, (index % 50) * 2);
   return buf;
-}
-
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(ErrorCode::Io, "cannot open " + path);
-  try {
-    return json::parse(in);
-  } catch (const json::exception& ex) {
-    throw Error(ErrorCode::InvalidModel, path + ": not valid JSON (" + ex.what() + ")");
-  }
 }
 
 // What the files say, before any of it is checked.
