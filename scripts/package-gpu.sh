@@ -17,7 +17,7 @@ command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S . -B "$work" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DLRE_CUDA=ON \
   -DCMAKE_CUDA_ARCHITECTURES="$archs" -DLRE_PYTHON=OFF -DLRE_FFMPEG=OFF >/dev/null
 cmake --build "$work" -j "$jobs" --target lre lre_cli lre_unit_tests lre_gpu_tests lre_bench_elementwise \
-  lre_whisper_probe
+  lre_whisper_probe lre_bench_decode_kernels
 
 rm -rf "$pkg"
 mkdir -p "$pkg/lib" "$pkg/tests" "$pkg/models"
@@ -27,9 +27,9 @@ ln -s liblre.so.0.1.0 "$pkg/liblre.so.0"
 cp "$work/lre" "$pkg/"
 cp "$work/tests/lre_unit_tests" "$work/tests/lre_gpu_tests" "$pkg/tests/"
 mkdir -p "$pkg/bench"
-cp "$work/lre_bench_elementwise" "$work/lre_whisper_probe" "$pkg/bench/"
+cp "$work/lre_bench_elementwise" "$work/lre_whisper_probe" "$work/lre_bench_decode_kernels" "$pkg/bench/"
 strip --strip-unneeded "$pkg/liblre.so.0.1.0" "$pkg/lre" "$pkg/tests/lre_unit_tests" "$pkg/tests/lre_gpu_tests" \
-  "$pkg/bench/lre_bench_elementwise" "$pkg/bench/lre_whisper_probe"
+  "$pkg/bench/lre_bench_elementwise" "$pkg/bench/lre_whisper_probe" "$pkg/bench/lre_bench_decode_kernels"
 
 # Shared libraries from Debian's folders, except those an Ubuntu 24.04 + CUDA 13 machine has
 # (glibc's, the compiler runtime, zlib, the CUDA driver, runtime, cuBLAS and cuFFT, which must match its

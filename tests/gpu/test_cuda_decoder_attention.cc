@@ -2,7 +2,8 @@
 // dtype: rows of lengths 1 to 1500 in caches of several capacities, rows sharing a cache or a whole
 // source, with and without a query bias, head sizes from 1 to 128 (16-byte, narrower and element
 // loads, unaligned caches), lengths that change between launches and graph replays of one grid,
-// lengths outside the cache, a workspace guarded against overruns, and the refused arguments.
+// lengths outside the cache, a workspace guarded against overruns, arrival counters left zero for
+// the next launch, and the refused arguments.
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -80,6 +81,8 @@ class AttentionRun {
     workspace_floats_ = static_cast<int64_t>(
         cuda::decoder_attention_workspace_floats(rows_, c_.heads, c_.head_dim, c_.max_length));
     workspace_ = poisoned(DType::Float32, workspace_floats_ + kWorkspaceGuard, stream);
+    arrivals_ = poisoned(DType::Int32, rows_ * c_.heads, stream);
+    LRE_CUDA_CHECK(cudaMemsetAsync(arrivals_.data, 0, static_cast<size_t>(rows_ * c_.heads) * sizeof(unsigned), stream));
     out_ = poisoned(dtype, rows_ * out_ld_, stream);
     std::vector<int> lengths;
     for (const RowSpec& r : c_.rows) lengths.push_back(r.length);
@@ -111,7 +114,8 @@ class AttentionRun {
     cuda::launch_decoder_attention(dtype_, dq_.data, q_ld_, c_.with_bias ? dbias_.data : nullptr,
                                    static_cast<const cuda::DecoderAttentionSource*>(sources_.data), kLayer, out_.data,
                                    out_ld_, rows_, c_.heads, c_.head_dim, c_.max_length,
-                                   static_cast<float*>(workspace_.data), stream_);
+                                   static_cast<float*>(workspace_.data), static_cast<unsigned*>(arrivals_.data),
+                                   stream_);
   }
 
   // (rows, d) in float64: softmax(q_h . K_t) V_t over the keys a row attends (min(length, capacity),
@@ -180,6 +184,10 @@ class AttentionRun {
     const auto* bytes = static_cast<const unsigned char*>(guard.raw());
     for (size_t i = 0; i < guard.nbytes(); ++i)
       ASSERT_EQ(bytes[i], 0xFF) << what << ": workspace written " << i << " bytes past its size";
+    // The next launch (a later step, the next layer) counts its splits from zero.
+    const Tensor arrivals = download(arrivals_.data, DType::Int32, {rows_ * c_.heads}, stream_);
+    for (int64_t i = 0; i < rows_ * c_.heads; ++i)
+      ASSERT_EQ(arrivals.data<int32_t>()[i], 0) << what << ": arrival counter " << i << " left non-zero";
   }
 
   int64_t rows() const { return rows_; }
@@ -191,7 +199,7 @@ class AttentionRun {
   int64_t rows_, d_, q_ld_, out_ld_;
   Tensor q_, bias_;
   std::vector<std::vector<double>> cache_values_;
-  DeviceTensor dq_, dbias_, sources_, workspace_, out_;
+  DeviceTensor dq_, dbias_, sources_, workspace_, arrivals_, out_;
   std::vector<DeviceTensor> caches_;
   std::vector<cuda::DecoderAttentionSource> host_sources_;
   int64_t workspace_floats_ = 0;
@@ -317,27 +325,29 @@ TEST_F(CudaDecoderAttentionErrors, BadArgumentsAreRefused) {
   DeviceTensor d = poisoned(DType::Float32, 4096, stream());
   void* p = d.data;
   auto* ws = static_cast<float*>(p);
+  auto* arrivals = static_cast<unsigned*>(p);
   auto* src = static_cast<const cuda::DecoderAttentionSource*>(p);
   const DType t = DType::Float32;
   const ErrorCode bad = ErrorCode::InvalidArgument;
   auto launch = [&](DType dtype, const void* q, int64_t q_ld, const cuda::DecoderAttentionSource* sources,
                     void* out, int64_t out_ld, int64_t rows, int64_t heads, int64_t head_dim, int max_length,
-                    float* workspace) {
+                    float* workspace, unsigned* counters) {
     cuda::launch_decoder_attention(dtype, q, q_ld, nullptr, sources, 0, out, out_ld, rows, heads, head_dim,
-                                   max_length, workspace, stream());
+                                   max_length, workspace, counters, stream());
   };
-  expect_error(bad, [&] { launch(t, p, 128, src, p, 128, -1, 2, 64, 64, ws); }, "negative rows");
-  expect_error(bad, [&] { launch(t, p, 128, src, p, 128, 1, 0, 64, 64, ws); }, "no heads");
-  expect_error(bad, [&] { launch(t, p, 128, src, p, 128, 1, 2, 0, 64, ws); }, "head_dim 0");
-  expect_error(bad, [&] { launch(t, p, 258, src, p, 258, 1, 2, 129, 64, ws); }, "head_dim 129");
-  expect_error(bad, [&] { launch(t, p, 128, src, p, 128, 1, 2, 64, 0, ws); }, "max_length 0");
-  expect_error(bad, [&] { launch(t, p, 127, src, p, 128, 1, 2, 64, 64, ws); }, "q_ld below d");
-  expect_error(bad, [&] { launch(t, p, 128, src, p, 100, 1, 2, 64, 64, ws); }, "out_ld below d");
-  expect_error(bad, [&] { launch(t, nullptr, 128, src, p, 128, 1, 2, 64, 64, ws); }, "no q");
-  expect_error(bad, [&] { launch(t, p, 128, nullptr, p, 128, 1, 2, 64, 64, ws); }, "no sources");
-  expect_error(bad, [&] { launch(t, p, 128, src, nullptr, 128, 1, 2, 64, 64, ws); }, "no out");
-  expect_error(bad, [&] { launch(t, p, 128, src, p, 128, 1, 2, 64, 64, nullptr); }, "no workspace");
-  expect_error(ErrorCode::Unsupported, [&] { launch(DType::Int32, p, 128, src, p, 128, 1, 2, 64, 64, ws); },
+  expect_error(bad, [&] { launch(t, p, 128, src, p, 128, -1, 2, 64, 64, ws, arrivals); }, "negative rows");
+  expect_error(bad, [&] { launch(t, p, 128, src, p, 128, 1, 0, 64, 64, ws, arrivals); }, "no heads");
+  expect_error(bad, [&] { launch(t, p, 128, src, p, 128, 1, 2, 0, 64, ws, arrivals); }, "head_dim 0");
+  expect_error(bad, [&] { launch(t, p, 258, src, p, 258, 1, 2, 129, 64, ws, arrivals); }, "head_dim 129");
+  expect_error(bad, [&] { launch(t, p, 128, src, p, 128, 1, 2, 64, 0, ws, arrivals); }, "max_length 0");
+  expect_error(bad, [&] { launch(t, p, 127, src, p, 128, 1, 2, 64, 64, ws, arrivals); }, "q_ld below d");
+  expect_error(bad, [&] { launch(t, p, 128, src, p, 100, 1, 2, 64, 64, ws, arrivals); }, "out_ld below d");
+  expect_error(bad, [&] { launch(t, nullptr, 128, src, p, 128, 1, 2, 64, 64, ws, arrivals); }, "no q");
+  expect_error(bad, [&] { launch(t, p, 128, nullptr, p, 128, 1, 2, 64, 64, ws, arrivals); }, "no sources");
+  expect_error(bad, [&] { launch(t, p, 128, src, nullptr, 128, 1, 2, 64, 64, ws, arrivals); }, "no out");
+  expect_error(bad, [&] { launch(t, p, 128, src, p, 128, 1, 2, 64, 64, nullptr, arrivals); }, "no workspace");
+  expect_error(bad, [&] { launch(t, p, 128, src, p, 128, 1, 2, 64, 64, ws, nullptr); }, "no arrival counters");
+  expect_error(ErrorCode::Unsupported, [&] { launch(DType::Int32, p, 128, src, p, 128, 1, 2, 64, 64, ws, arrivals); },
                "int32");
   sync();
 }

@@ -63,6 +63,7 @@ struct CudaWhisperRunner::Step {
   void* ffn = nullptr;      // (rows, ffn_dim)
   float* logits = nullptr;  // (rows, vocab)
   float* attn_workspace = nullptr;
+  unsigned* attn_arrivals = nullptr;  // zeroed once; every attention launch leaves it zero
 
   static Table carve_table(Carver& c, int64_t rows) {
     const size_t n = static_cast<size_t>(rows);
@@ -164,6 +165,8 @@ void CudaWhisperRunner::reserve_step(int64_t n) {
   size.take<float>(static_cast<size_t>(rows * c.vocab_size));
   const size_t ws = lre::cuda::decoder_attention_workspace_floats(rows, c.decoder_attention_heads, c.head_dim(), max_len);
   size.take<float>(ws);
+  const size_t arrivals = static_cast<size_t>(rows * c.decoder_attention_heads);
+  size.take<unsigned>(arrivals);
 
   // Graphs hold the old addresses.
   clear_graphs();
@@ -186,6 +189,8 @@ void CudaWhisperRunner::reserve_step(int64_t n) {
   s->ffn = scratch.take_bytes(static_cast<size_t>(rows * c.decoder_ffn_dim) * t);
   s->logits = scratch.take<float>(static_cast<size_t>(rows * c.vocab_size));
   s->attn_workspace = scratch.take<float>(ws);
+  s->attn_arrivals = scratch.take<unsigned>(arrivals);
+  LRE_CUDA_CHECK(cudaMemsetAsync(s->attn_arrivals, 0, arrivals * sizeof(unsigned), stream_.get()));
   step_ = std::move(s);
   step_capacity_ = rows;
 }
@@ -205,9 +210,10 @@ void CudaWhisperRunner::enqueue_step(int64_t n) {
   const bool fused = k::gemv_rows_supported(dtype_, n, d, st.x, any_weight) &&
                      k::gemv_rows_supported(dtype_, n, c.decoder_ffn_dim, st.ffn, any_weight);
   const void* pending = nullptr;
-  // y = layer_norm(x) W^T (+ bias, GELU when `gelu`).
-  const auto norm_product = [&](const DeviceLayerNorm& ln, const DeviceLinear& l, void* y, DType y_dtype,
-                                bool gelu) {
+  // y = layer_norm(x) W^T (+ bias, GELU when `gelu`); on the fused path, kv (when set) also stores
+  // the product's key and value columns into the caches.
+  const auto norm_product = [&](const DeviceLayerNorm& ln, const DeviceLinear& l, void* y, DType y_dtype, bool gelu,
+                                const k::GemvKvAppend& kv = {}) {
     if (fused) {
       k::GemvFusion f;
       f.residual = st.x;
@@ -216,6 +222,7 @@ void CudaWhisperRunner::enqueue_step(int64_t n) {
       f.eps = eps;
       f.bias = w_.at(l.bias);
       f.gelu = gelu;
+      f.kv = kv;
       k::launch_gemv_rows(dtype_, y_dtype, nullptr, w_.at(l.weight), y, n, l.in, l.out, 0.f, s, f);
       return;
     }
@@ -242,16 +249,18 @@ void CudaWhisperRunner::enqueue_step(int64_t n) {
     const DeviceDecoderLayer& L = w_.decoder_layers[l];
     const int64_t layer = static_cast<int64_t>(l);
     // Self-attention: this step's K/V rows join the caches before any row attends.
-    norm_product(L.self_norm, L.self_qkv, st.qkv, dtype_, false);
-    k::launch_append_kv(dtype_, st.qkv, 3 * d, d, 2 * d, st.dev.cache_base, st.dev.positions, n, d, layer,
-                        c.max_target_positions, s);
+    const k::GemvKvAppend append{st.dev.cache_base, st.dev.positions, d, d, layer, c.max_target_positions};
+    norm_product(L.self_norm, L.self_qkv, st.qkv, dtype_, false, append);
+    if (!fused)
+      k::launch_append_kv(dtype_, st.qkv, 3 * d, d, 2 * d, st.dev.cache_base, st.dev.positions, n, d, layer,
+                          c.max_target_positions, s);
     k::launch_decoder_attention(dtype_, st.qkv, 3 * d, w_.at(L.self_q_bias), st.dev.self_src, layer, st.attn, d, n,
-                                heads, hd, c.max_target_positions, st.attn_workspace, s);
+                                heads, hd, c.max_target_positions, st.attn_workspace, st.attn_arrivals, s);
     add_product(st.attn, L.self_out);
     // Cross-attention over the window's K/V, projected once per window by encode().
     norm_product(L.cross_norm, L.cross_q, st.qkv, dtype_, false);
     k::launch_decoder_attention(dtype_, st.qkv, d, w_.at(L.cross_q_bias), st.dev.cross_src, layer, st.attn, d, n,
-                                heads, hd, c.max_source_positions, st.attn_workspace, s);
+                                heads, hd, c.max_source_positions, st.attn_workspace, st.attn_arrivals, s);
     add_product(st.attn, L.cross_out);
     // MLP.
     norm_product(L.mlp_norm, L.fc1, st.ffn, dtype_, true);

@@ -1,8 +1,10 @@
 // Split-K ("flash-decoding") attention of decoder query rows over their KV caches. A decode step
 // has few rows but up to 1500 keys each, so one block per (row, head) would leave the GPU idle:
-// instead block (row, head, split) scores a chunk of kChunk keys, and a second kernel merges the
-// chunks' (max, sum, weighted values) by log-sum-exp. The grid is sized from a host-side bound;
-// actual lengths are read on the device, so one captured graph serves every step.
+// instead block (row, head, split) scores a chunk of kChunk keys, and the last block of a (row,
+// head) to finish merges the chunks' (max, sum, weighted values) by log-sum-exp, so no second
+// kernel waits on the first. The grid is sized from a host-side bound; actual lengths are read on
+// the device, so one captured graph serves every step. Launched to overlap the kernel before it:
+// each block asks L2 for its chunk of keys and values before waiting for the query.
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
@@ -12,6 +14,7 @@
 #include "kernels/cuda/launch_checks.h"
 #include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/decoder_attention.cuh"
+#include "kernels/cuda/programmatic_launch.cuh"
 #include "lre/error.h"
 
 namespace lre::cuda {
@@ -54,11 +57,13 @@ __device__ __forceinline__ void load_floats(const T* p, bool packed, float (&f)[
 }
 
 // The workspace: per (row, head, split) the chunk's maximum score, its sum of exp(score - max),
-// and its exp-weighted sum of values (head_dim floats).
+// and its exp-weighted sum of values (head_dim floats); per (row, head) the count of its splits
+// that have stored theirs.
 struct Partials {
   float* max;
   float* sum;
   float* acc;
+  unsigned* arrivals;
 };
 
 // Block (row, head, split), kAttnThreads threads. Scores: `group` lanes share a key (a power of
@@ -68,23 +73,45 @@ struct Partials {
 // the key groups' sums meet in shared memory.
 template <typename T, int kVec>
 __global__ void __launch_bounds__(kAttnThreads)
-    decoder_attention_partial_kernel(const T* q, int64_t q_ld, const T* q_bias, const DecoderAttentionSource* sources,
-                                     int64_t layer, int64_t heads, int head_dim, int group, Partials ws) {
+    decoder_attention_kernel(const T* q, int64_t q_ld, const T* q_bias, const DecoderAttentionSource* sources,
+                             int64_t layer, int64_t heads, int head_dim, int group, Partials ws, T* out,
+                             int64_t out_ld) {
   constexpr int kLanePacks = (kMaxHeadDim / kVec + kWarpSize - 1) / kWarpSize;
   __shared__ float q_s[kMaxHeadDim];
   __shared__ float p_s[kChunk];
   __shared__ float red[kAttnThreads * kVec];
   __shared__ float shared[kWarpSize + 1];
+  __shared__ bool merges;
 
   const int64_t r = blockIdx.x;
   const int h = static_cast<int>(blockIdx.y), split = static_cast<int>(blockIdx.z);
+  const int t = static_cast<int>(threadIdx.x);
   const DecoderAttentionSource src = sources[r];
   const int start = split * kChunk;
   const int len = attended_length(src);
-  if (start >= len) return;  // the merge reads only the splits the length reaches
-  const int n = len - start < kChunk ? len - start : kChunk;
+  const int n = len - start < kChunk ? len - start : kChunk;  // keys of this split (none when <= 0)
+  const int64_t d = heads * head_dim, capacity = src.capacity;
+  const T* base = static_cast<const T*>(src.base);
+  const T* keys = base + (layer * 2 * capacity + start) * d + static_cast<int64_t>(h) * head_dim;
+  const T* values = base + ((layer * 2 + 1) * capacity + start) * d + static_cast<int64_t>(h) * head_dim;
+  const int row_bytes = head_dim * static_cast<int>(sizeof(T));
+  for (int i = t; i < 2 * n; i += kAttnThreads) {
+    const char* row = reinterpret_cast<const char*>(i < n ? keys + i * d : values + (i - n) * d);
+    for (int b = 0; b < row_bytes; b += 128) prefetch_l2(row + b);
+  }
+  allow_dependent_grids();
+  wait_for_prior_grids();
 
-  const int t = static_cast<int>(threadIdx.x);
+  T* o = out + r * out_ld + static_cast<int64_t>(h) * head_dim;
+  if (len == 0) {
+    if (split == 0)
+      for (int j = t; j < head_dim; j += kAttnThreads) o[j] = from_float<T>(0.f);
+    return;
+  }
+  if (n <= 0) return;  // past the length: the splits that reach it count arrivals among themselves
+  const int reached = (len + kChunk - 1) / kChunk;
+  const int used = reached < static_cast<int>(gridDim.z) ? reached : static_cast<int>(gridDim.z);
+
   for (int j = t; j < head_dim; j += kAttnThreads) {
     float v = to_float(q[r * q_ld + static_cast<int64_t>(h) * head_dim + j]);
     if (q_bias != nullptr) v += to_float(q_bias[static_cast<int64_t>(h) * head_dim + j]);
@@ -92,10 +119,6 @@ __global__ void __launch_bounds__(kAttnThreads)
   }
   __syncthreads();
 
-  const int64_t d = heads * head_dim, capacity = src.capacity;
-  const T* base = static_cast<const T*>(src.base);
-  const T* keys = base + (layer * 2 * capacity + start) * d + static_cast<int64_t>(h) * head_dim;
-  const T* values = base + ((layer * 2 + 1) * capacity + start) * d + static_cast<int64_t>(h) * head_dim;
   const bool packed = reinterpret_cast<uintptr_t>(base) % (kVec * sizeof(T)) == 0;
   const int packs = head_dim / kVec;
 
@@ -155,44 +178,42 @@ __global__ void __launch_bounds__(kAttnThreads)
     for (int k = 0; k < kVec; ++k) red[kg * head_dim + pk * kVec + k] = acc[k];
   }
   __syncthreads();
-  const int64_t idx = (r * heads + h) * gridDim.z + split;
-  for (int j = t; j < head_dim; j += kAttnThreads) {
+  const auto chunk_sum = [&](int j) {
     float a = 0.f;
     for (int g = 0; g < key_groups; ++g) a += red[g * head_dim + j];
-    ws.acc[idx * head_dim + j] = a;
+    return a;
+  };
+  if (used == 1) {  // one chunk holds every key: nothing to merge
+    for (int j = t; j < head_dim; j += kAttnThreads) o[j] = from_float<T>(chunk_sum(j) / l);
+    return;
   }
+
+  const int64_t pair = r * heads + h, idx0 = pair * gridDim.z, idx = idx0 + split;
+  for (int j = t; j < head_dim; j += kAttnThreads) ws.acc[idx * head_dim + j] = chunk_sum(j);
   if (t == 0) {
     ws.max[idx] = m;
     ws.sum[idx] = l;
   }
-}
-
-// Block (row, head), a thread per output element: merges the splits the row's length reaches.
-template <typename T>
-__global__ void __launch_bounds__(kMaxHeadDim)
-    decoder_attention_merge_kernel(const DecoderAttentionSource* sources, int64_t heads, int head_dim, int splits,
-                                   Partials ws, T* out, int64_t out_ld) {
-  const int64_t r = blockIdx.x;
-  const int h = static_cast<int>(blockIdx.y), j = static_cast<int>(threadIdx.x);
-  if (j >= head_dim) return;
-  const int len = attended_length(sources[r]);
-  const int reached = (len + kChunk - 1) / kChunk;
-  const int used = reached < splits ? reached : splits;
-  T* o = out + r * out_ld + static_cast<int64_t>(h) * head_dim + j;
-  if (used == 0) {
-    *o = from_float<T>(0.f);
-    return;
+  // The last split of the pair to arrive merges: the fence orders this block's stores before its
+  // arrival, and the last one's loads after every other block's (read through L2, not L1).
+  __threadfence();
+  __syncthreads();
+  if (t == 0) merges = atomicAdd(&ws.arrivals[pair], 1u) == static_cast<unsigned>(used - 1);
+  __syncthreads();
+  if (!merges) return;
+  __threadfence();
+  float mx = -INFINITY;
+  for (int s = 0; s < used; ++s) mx = fmaxf(mx, __ldcg(ws.max + idx0 + s));
+  for (int j = t; j < head_dim; j += kAttnThreads) {
+    float sum = 0.f, a = 0.f;
+    for (int s = 0; s < used; ++s) {
+      const float w = expf(__ldcg(ws.max + idx0 + s) - mx);
+      sum += __ldcg(ws.sum + idx0 + s) * w;
+      a += __ldcg(ws.acc + (idx0 + s) * head_dim + j) * w;
+    }
+    o[j] = from_float<T>(a / sum);
   }
-  const int64_t idx0 = (r * heads + h) * splits;
-  float m = -INFINITY;
-  for (int s = 0; s < used; ++s) m = fmaxf(m, ws.max[idx0 + s]);
-  float l = 0.f, a = 0.f;
-  for (int s = 0; s < used; ++s) {
-    const float w = expf(ws.max[idx0 + s] - m);
-    l += ws.sum[idx0 + s] * w;
-    a += ws.acc[(idx0 + s) * head_dim + j] * w;
-  }
-  *o = from_float<T>(a / l);
+  if (t == 0) ws.arrivals[pair] = 0;  // ready for the next launch
 }
 
 int64_t split_count(int64_t max_length) { return (max_length + kChunk - 1) / kChunk; }
@@ -211,14 +232,15 @@ void check_shape(const char* what, int64_t heads, int64_t head_dim, int64_t max_
 }
 
 template <typename T, int kVec>
-void launch_partial(const void* q, int64_t q_ld, const void* q_bias, const DecoderAttentionSource* sources,
-                    int64_t layer, int64_t rows, int64_t heads, int head_dim, int64_t splits, Partials ws,
-                    cudaStream_t stream) {
+void launch_typed(const void* q, int64_t q_ld, const void* q_bias, const DecoderAttentionSource* sources,
+                  int64_t layer, int64_t rows, int64_t heads, int head_dim, int64_t splits, Partials ws, void* out,
+                  int64_t out_ld, cudaStream_t stream) {
   const int group = std::min(kWarpSize, pow2_at_least(head_dim / kVec));
   const dim3 grid(static_cast<unsigned>(rows), static_cast<unsigned>(heads), static_cast<unsigned>(splits));
-  decoder_attention_partial_kernel<T, kVec><<<grid, kAttnThreads, 0, stream>>>(
-      static_cast<const T*>(q), q_ld, static_cast<const T*>(q_bias), sources, layer, heads, head_dim, group, ws);
-  LRE_CUDA_CHECK_LAUNCH();
+  launch_overlapped<decoder_attention_kernel<T, kVec>>(grid, dim3(kAttnThreads), 0, stream,
+                                                       static_cast<const T*>(q), q_ld, static_cast<const T*>(q_bias),
+                                                       sources, layer, heads, head_dim, group, ws,
+                                                       static_cast<T*>(out), out_ld);
 }
 
 }  // namespace
@@ -233,7 +255,7 @@ size_t decoder_attention_workspace_floats(int64_t rows, int64_t heads, int64_t h
 void launch_decoder_attention(DType dtype, const void* q, int64_t q_ld, const void* q_bias,
                               const DecoderAttentionSource* sources, int64_t layer, void* out, int64_t out_ld,
                               int64_t rows, int64_t heads, int64_t head_dim, int max_length, float* workspace,
-                              cudaStream_t stream) {
+                              unsigned* arrivals, cudaStream_t stream) {
   constexpr const char* kWhat = "launch_decoder_attention";
   check_sizes(kWhat, {q_ld, layer, out_ld, rows});
   check_shape(kWhat, heads, head_dim, max_length);
@@ -241,6 +263,7 @@ void launch_decoder_attention(DType dtype, const void* q, int64_t q_ld, const vo
   check_param(kWhat, "sources", sources);
   check_param(kWhat, "out", out);
   check_param(kWhat, "workspace", workspace);
+  check_param(kWhat, "arrivals", arrivals);
   if (q_ld < heads * head_dim || out_ld < heads * head_dim)
     throw Error(ErrorCode::InvalidArgument, std::string(kWhat) + ": q_ld " + std::to_string(q_ld) + " or out_ld " +
                                                 std::to_string(out_ld) + " below heads * head_dim " +
@@ -249,21 +272,17 @@ void launch_decoder_attention(DType dtype, const void* q, int64_t q_ld, const vo
   if (rows == 0) return;
   const int64_t splits = split_count(max_length);
   const int64_t partials = rows * heads * splits;
-  const Partials ws{workspace, workspace + partials, workspace + 2 * partials};
+  const Partials ws{workspace, workspace + partials, workspace + 2 * partials, arrivals};
   const int hd = static_cast<int>(head_dim);
   dispatch_device_float(dtype, kWhat, [&]<typename T>() {
     // The widest loads (16 bytes, 8 bytes, one element) that tile head_dim.
-    auto partial = [&]<int kVec>() {
-      launch_partial<T, kVec>(q, q_ld, q_bias, sources, layer, rows, heads, hd, splits, ws, stream);
+    auto launch = [&]<int kVec>() {
+      launch_typed<T, kVec>(q, q_ld, q_bias, sources, layer, rows, heads, hd, splits, ws, out, out_ld, stream);
     };
     constexpr int kWide = kVecWidth<T>, kNarrow = kVecWidth<T> / 2;
-    if (hd % kWide == 0) partial.template operator()<kWide>();
-    else if (hd % kNarrow == 0) partial.template operator()<kNarrow>();
-    else partial.template operator()<1>();
-    const dim3 grid(static_cast<unsigned>(rows), static_cast<unsigned>(heads));
-    decoder_attention_merge_kernel<T><<<grid, pow2_at_least(std::max<int64_t>(head_dim, kWarpSize)), 0, stream>>>(
-        sources, heads, hd, static_cast<int>(splits), ws, static_cast<T*>(out), out_ld);
-    LRE_CUDA_CHECK_LAUNCH();
+    if (hd % kWide == 0) launch.template operator()<kWide>();
+    else if (hd % kNarrow == 0) launch.template operator()<kNarrow>();
+    else launch.template operator()<1>();
   });
 }
 

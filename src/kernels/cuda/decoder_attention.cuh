@@ -34,11 +34,17 @@ size_t decoder_attention_workspace_floats(int64_t rows, int64_t heads, int64_t h
 // sources (rows) is a device array; rows may share a source. max_length bounds every L from above
 // on the host and only sizes the grid (keys past it are not attended). head_dim 1..128; float32
 // arithmetic throughout. workspace: decoder_attention_workspace_floats(rows, heads, head_dim,
-// max_length) floats of device memory (4-byte aligned), overwritten. Caches whose base is 16-byte
+// max_length) floats of device memory (4-byte aligned), overwritten. arrivals: rows * heads
+// counters of device memory, zero before the first launch; every launch leaves them zero (so one
+// array serves launches in stream order, not two launches at once). Caches whose base is 16-byte
 // aligned are read in 16-byte loads when head_dim allows (multiples of 8 halves or 4 floats).
+// The kernel may start while the stream's previous kernel runs: it reads q, q_bias and the caches
+// and writes out only after every earlier kernel of the stream has completed, but reads `sources`
+// before that, so sources must be written by a copy (as a decoder's step table is) or by a kernel
+// that has already completed, never by one still in flight.
 void launch_decoder_attention(DType dtype, const void* q, int64_t q_ld, const void* q_bias,
                               const DecoderAttentionSource* sources, int64_t layer, void* out, int64_t out_ld,
                               int64_t rows, int64_t heads, int64_t head_dim, int max_length, float* workspace,
-                              cudaStream_t stream);
+                              unsigned* arrivals, cudaStream_t stream);
 
 }  // namespace lre::cuda

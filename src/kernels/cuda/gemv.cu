@@ -1,13 +1,22 @@
-// One warp per output column: the lanes walk the weight row in 16-byte packs, each pack multiplied
-// into every input row's running sum, then the warp reduces the sums. Each block first stages the
-// input rows in shared memory (normalised there when a layer norm is fused), so the eight warps
-// read them from shared memory: read per warp from L2 they cost more traffic than the weights
-// (a fused norm reads float32 residuals, gammas and betas: four times a half-type weight row).
+// Each output column is one weight row, streamed by `slices` warps of a block (each a contiguous
+// slice of the row, at most 2.5 KiB, in 16-byte packs per lane) and multiplied into every input
+// row's running sum; the slices' sums meet in shared memory, where the epilogue threads finish
+// the block's columns. Each block first stages the input rows in shared memory (normalised there
+// when a layer norm is fused), so its warps read them from shared memory: read per warp from L2
+// they cost more traffic than the weights. Launched to overlap the kernel before it
+// (programmatic_launch.cuh): the weights depend on no earlier kernel, so before waiting for the
+// input each warp loads its slice into registers, the epilogue threads their bias, and the norm's
+// gamma and beta go to shared memory; after the wait only the input's path is left. Where the
+// blocks would not all fit on the GPU at once (up to kMaxWaves waves), the resident ones also take
+// the rest, asking L2 for those slices before the wait instead of leaving them to blocks that
+// would start late; larger products (the vocabulary projection) keep a block per column group.
+#include <algorithm>
 #include <string>
 
 #include "device/cuda/cuda_check.h"
 #include "kernels/cuda/device_types.cuh"
 #include "kernels/cuda/gemv.cuh"
+#include "kernels/cuda/programmatic_launch.cuh"
 #include "lre/error.h"
 
 namespace lre::cuda {
@@ -15,68 +24,131 @@ namespace lre::cuda {
 namespace {
 
 constexpr int kWarpsPerBlock = 8;
-// The staged input rows: every Whisper size fits (8 rows of 5120 float32 is 160 KiB; the H100 and
-// A100 give a block up to 227 and 163 KiB).
+constexpr int kThreads = kWarpsPerBlock * 32;
+// The staged input rows (and a fused norm's gamma and beta): every Whisper size fits (8 rows of
+// 5120 float32 is 160 KiB; the H100 and A100 give a block up to 227 and 163 KiB).
 constexpr size_t kMaxStagedBytes = 160 * 1024;
+// 16-byte packs per lane a warp holds in registers before the wait: its whole slice (2.5 KiB,
+// which tiles every Whisper width: a 1280-wide half-precision row, or quarters of 5120).
+constexpr int kEarlyPacks = 5;
+constexpr int64_t kSliceBytes = kEarlyPacks * 32 * 16;
+constexpr int kL2Line = 128;
+// Column groups per resident block at most, past which blocks are left to the hardware scheduler:
+// a block walks its groups one after another, which a product of many waves would serialise.
+constexpr int64_t kMaxWaves = 8;
+
+// Asks L2 for packs [begin, end) of a weight row, the lanes taking alternate lines.
+template <typename P>
+__device__ __forceinline__ void prefetch_packs(const P* row, int begin, int end, int lane) {
+  const char* bytes = reinterpret_cast<const char*>(row);
+  for (int b = begin * static_cast<int>(sizeof(P)) + lane * kL2Line; b < end * static_cast<int>(sizeof(P));
+       b += 32 * kL2Line)
+    prefetch_l2(bytes + b);
+}
 
 template <typename T, typename Y, int R, bool kNorm>
-__global__ void gemv_rows_kernel(const T* __restrict__ x, const T* __restrict__ w, Y* __restrict__ y, int64_t in,
-                                 int64_t out, float beta, GemvFusion f) {
+__global__ void __launch_bounds__(kThreads, R <= 2 ? 3 : 2)
+    gemv_rows_kernel(const T* __restrict__ x, const T* __restrict__ w, Y* __restrict__ y, int64_t in, int64_t out,
+                     float beta, GemvFusion f, int slices) {
   constexpr int kVec = kVecWidth<T>;
   using P = Pack<T, kVec>;
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  // The fused norm's row statistics, each row reduced by the whole block (a warp alone would
-  // leave the other seven idle for the length of a serial walk over the row, which costs more
-  // than the product itself for a 1280-wide row). Single pass over values less the row's first
-  // one, so a large common offset does not cancel the variance away in float32.
-  __shared__ float mean[R], inv_std[R];
+  const int t = static_cast<int>(threadIdx.x), lane = t % 32, warp = t / 32;
+  // Pack indices fit 32 bits: the staged rows bound `in` far below 2^31.
+  const int packs = static_cast<int>(in / kVec);
+  const int columns = kWarpsPerBlock / slices;  // per group
+  const int64_t groups = (out + columns - 1) / columns;
+  const int slice_packs = (packs + slices - 1) / slices;
+  const int p_begin = (warp % slices) * slice_packs, p_end = min(packs, p_begin + slice_packs);
+  const int p_early_end = min(p_end, p_begin + kEarlyPacks * 32);
+  // Group g's columns: this warp's, and the one thread t finishes (input row t % R of column t / R).
+  const auto warp_column = [&](int64_t g) { return g * columns + warp / slices; };
+  const auto finished_column = [&](int64_t g) { return g * columns + t / R; };
+  const auto weight_row = [&](int64_t o) { return reinterpret_cast<const P*>(w + min(o, out - 1) * in); };
+  const auto bias_of = [&](int64_t o) { return f.bias ? to_float(static_cast<const T*>(f.bias)[o]) : 0.f; };
+
+  extern __shared__ __align__(16) unsigned char smem[];
+  T* staged = reinterpret_cast<T*>(smem);  // (R, in), then gamma and beta (in each) for a norm
+  T* gamma = staged + R * in;
+  T* beta_ln = gamma + in;
+
+  // Before the wait: weights only. The warp's first slice (its first 2.5 KiB in the rare rows
+  // longer than 8 such slices), L2 asked for the later groups' slices, the first bias ...
+  P early[kEarlyPacks];
+  const auto load_slice = [&](int64_t g) {
+    const P* wrow = weight_row(warp_column(g));
+#pragma unroll
+    for (int i = 0; i < kEarlyPacks; ++i)
+      if (p_begin + lane + i * 32 < p_early_end) early[i] = wrow[p_begin + lane + i * 32];
+  };
+  load_slice(blockIdx.x);
+  for (int64_t g = blockIdx.x + gridDim.x; g < groups; g += gridDim.x)
+    prefetch_packs(weight_row(warp_column(g)), p_begin, p_end, lane);
+  const auto finishes = [&](int64_t g) { return t < columns * R && finished_column(g) < out; };
+  const float first_bias = finishes(blockIdx.x) ? bias_of(finished_column(blockIdx.x)) : 0.f;
+  // ... and the norm's gamma and beta.
   if constexpr (kNorm) {
-    __shared__ float partial[2][kWarpsPerBlock];
-    for (int r = 0; r < R; ++r) {
-      const float* row = f.residual + r * in;
-      const float shift = row[0];
-      float s = 0.f, q = 0.f;
-      for (int64_t i = threadIdx.x; i < in; i += blockDim.x) {
-        const float v = row[i] - shift;
-        s += v;
-        q += v * v;
-      }
-      for (int offset = 16; offset > 0; offset /= 2) {
-        s += __shfl_xor_sync(0xffffffffu, s, offset);
-        q += __shfl_xor_sync(0xffffffffu, q, offset);
-      }
-      if (lane == 0) {
-        partial[0][warp] = s;
-        partial[1][warp] = q;
-      }
-      __syncthreads();
-      if (warp == 0) {
-        s = lane < kWarpsPerBlock ? partial[0][lane] : 0.f;
-        q = lane < kWarpsPerBlock ? partial[1][lane] : 0.f;
-        for (int offset = 16; offset > 0; offset /= 2) {
-          s += __shfl_xor_sync(0xffffffffu, s, offset);
-          q += __shfl_xor_sync(0xffffffffu, q, offset);
-        }
-        if (lane == 0) {
-          const float m = s / static_cast<float>(in);
-          const float var = fmaxf(q / static_cast<float>(in) - m * m, 0.f);
-          mean[r] = shift + m;
-          inv_std[r] = 1.f / sqrtf(var + f.eps);
-        }
-      }
-      __syncthreads();  // partial is reused by the next row; mean and inv_std are read below
+    for (int p = t; p < packs; p += kThreads) {
+      reinterpret_cast<P*>(gamma)[p] = reinterpret_cast<const P*>(f.gamma)[p];
+      reinterpret_cast<P*>(beta_ln)[p] = reinterpret_cast<const P*>(f.beta_ln)[p];
     }
   }
+  allow_dependent_grids();
+  wait_for_prior_grids();
+  // The first group's output accumulated into, loaded now so its latency hides behind the staging.
+  const auto prior_of = [&](int64_t g) { return to_float(y[(t % R) * out + finished_column(g)]); };
+  const float first_prior = beta != 0.f && finishes(blockIdx.x) ? prior_of(blockIdx.x) : 0.f;
+
+  // The fused norm's row statistics, every row reduced by the whole block at once (a warp alone
+  // would leave the other seven idle for a serial walk over the row). Single pass over values less
+  // the row's first one, so a large common offset does not cancel the variance away in float32.
+  __shared__ float mean[R], inv_std[R];
+  if constexpr (kNorm) {
+    __shared__ float partial_stats[2][R][kWarpsPerBlock];
+    float shift[R], sum[R], sq[R];
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      shift[r] = f.residual[r * in];
+      sum[r] = sq[r] = 0.f;
+    }
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+#pragma unroll 4
+      for (int64_t i = t; i < in; i += kThreads) {
+        const float v = f.residual[r * in + i] - shift[r];
+        sum[r] += v;
+        sq[r] += v * v;
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      for (int offset = 16; offset > 0; offset /= 2) {
+        sum[r] += __shfl_xor_sync(0xffffffffu, sum[r], offset);
+        sq[r] += __shfl_xor_sync(0xffffffffu, sq[r], offset);
+      }
+      if (lane == 0) {
+        partial_stats[0][r][warp] = sum[r];
+        partial_stats[1][r][warp] = sq[r];
+      }
+    }
+    __syncthreads();  // also publishes gamma and beta
+    if (t < R) {
+      float s = 0.f, q = 0.f;
+      for (int k = 0; k < kWarpsPerBlock; ++k) {
+        s += partial_stats[0][t][k];
+        q += partial_stats[1][t][k];
+      }
+      const float m = s / static_cast<float>(in);
+      mean[t] = f.residual[t * in] + m;
+      inv_std[t] = 1.f / sqrtf(fmaxf(q / static_cast<float>(in) - m * m, 0.f) + f.eps);
+    }
+    __syncthreads();
+  }
   // Stage the input rows, rounded to T as a separate norm would store them.
-  extern __shared__ __align__(16) unsigned char staged_bytes[];
-  T* staged = reinterpret_cast<T*>(staged_bytes);
-  const int64_t packs = in / kVec;
-  for (int64_t idx = threadIdx.x; idx < R * packs; idx += blockDim.x) {
-    const int r = static_cast<int>(idx / packs);
-    const int64_t p = idx % packs;
+  for (int idx = t; idx < R * packs; idx += kThreads) {
+    const int r = idx / packs, p = idx % packs;
     P xp;
     if constexpr (kNorm) {
-      const P gp = reinterpret_cast<const P*>(f.gamma)[p], bp = reinterpret_cast<const P*>(f.beta_ln)[p];
+      const P gp = reinterpret_cast<const P*>(gamma)[p], bp = reinterpret_cast<const P*>(beta_ln)[p];
       const float* res = f.residual + r * in + p * kVec;
 #pragma unroll
       for (int j = 0; j < kVec; ++j)
@@ -88,69 +160,99 @@ __global__ void gemv_rows_kernel(const T* __restrict__ x, const T* __restrict__ 
   }
   __syncthreads();
 
-  const int64_t o = static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + warp;
-  if (o >= out) return;
-  const P* wrow = reinterpret_cast<const P*>(w + o * in);
-  float acc[R];
-#pragma unroll
-  for (int r = 0; r < R; ++r) acc[r] = 0.f;
-  // Unrolled so each lane has several independent 16-byte loads in flight.
-#pragma unroll 4
-  for (int64_t p = lane; p < packs; p += 32) {
-    const P wp = wrow[p];
-#pragma unroll
-    for (int r = 0; r < R; ++r) {
-      const P xp = reinterpret_cast<const P*>(staged + r * in)[p];
-#pragma unroll
-      for (int j = 0; j < kVec; ++j) acc[r] = fmaf(to_float(xp.v[j]), to_float(wp.v[j]), acc[r]);
+  __shared__ float slice_sums[kWarpsPerBlock][R];
+  for (int64_t g = blockIdx.x; g < groups; g += gridDim.x) {
+    const bool first = g == blockIdx.x;
+    if (!first) {
+      __syncthreads();  // the last group's slice sums are read
+      load_slice(g);    // from L2, asked for before the wait
     }
-  }
-  const float bias = f.bias ? to_float(static_cast<const T*>(f.bias)[o]) : 0.f;
+    if (warp_column(g) < out) {
+      float acc[R];
 #pragma unroll
-  for (int r = 0; r < R; ++r) {
-    float s = acc[r];
-    for (int offset = 16; offset > 0; offset /= 2) s += __shfl_xor_sync(0xffffffffu, s, offset);
-    if (lane == 0) {
-      s += bias;
-      if (f.gelu) s = 0.5f * s * (1.f + erff(s * 0.70710678118654752f));
-      Y& dst = y[r * out + o];
-      dst = from_float<Y>(beta == 0.f ? s : s + beta * to_float(dst));
+      for (int r = 0; r < R; ++r) acc[r] = 0.f;
+      const auto accumulate = [&](const P& wp, int p) {
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+          const P xp = reinterpret_cast<const P*>(staged + r * in)[p];
+#pragma unroll
+          for (int j = 0; j < kVec; ++j) acc[r] = fmaf(to_float(xp.v[j]), to_float(wp.v[j]), acc[r]);
+        }
+      };
+#pragma unroll
+      for (int i = 0; i < kEarlyPacks; ++i)
+        if (p_begin + lane + i * 32 < p_early_end) accumulate(early[i], p_begin + lane + i * 32);
+      // Slices past the registers' reach (rows over 8 slices of 2.5 KiB).
+      const P* wrow = weight_row(warp_column(g));
+#pragma unroll 4
+      for (int p = p_early_end + lane; p < p_end; p += 32) accumulate(wrow[p], p);
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        float v = acc[r];
+        for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync(0xffffffffu, v, offset);
+        if (lane == 0) slice_sums[warp][r] = v;
+      }
+    }
+    __syncthreads();
+    if (!finishes(g)) continue;
+    const int64_t o = finished_column(g);
+    const int c = t / R, r = t % R;
+    float s = first ? first_bias : bias_of(o);
+    for (int k = 0; k < slices; ++k) s += slice_sums[c * slices + k][r];
+    if (f.gelu) s = 0.5f * s * (1.f + erff(s * 0.70710678118654752f));
+    if (beta != 0.f) s += beta * (first ? first_prior : prior_of(g));
+    y[r * out + o] = from_float<Y>(s);
+    const GemvKvAppend& kv = f.kv;
+    if (kv.cache_base != nullptr && o >= kv.first_col && o < kv.first_col + 2 * kv.d) {
+      const int64_t pos = kv.positions[r];
+      if (pos >= 0 && pos < kv.capacity) {
+        const int64_t col = o - kv.first_col, which = col / kv.d;
+        T* cache = reinterpret_cast<T* const*>(kv.cache_base)[r];
+        cache[((kv.layer * 2 + which) * kv.capacity + pos) * kv.d + (col - which * kv.d)] = from_float<T>(s);
+      }
     }
   }
 }
 
-// Shared memory past the default 48 KiB must be asked for per kernel; the opt-in is made once, at
-// the first launch that needs it.
-template <typename Kernel, typename... Args>
-void launch_kernel(Kernel kernel, dim3 grid, dim3 block, size_t smem, cudaStream_t stream, Args... args) {
-  if (smem > 48 * 1024) {
-    static const cudaError_t opted =
-        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(kMaxStagedBytes));
-    LRE_CUDA_CHECK(opted);
-  }
-  kernel<<<grid, block, smem, stream>>>(args...);
+// Warps a weight row is split over: slices of at most kSliceBytes, so a warp holds its slice in
+// registers, up to the whole block.
+int slices_for(int64_t in, size_t element_bytes) {
+  int slices = 1;
+  while (slices < kWarpsPerBlock && in * static_cast<int64_t>(element_bytes) > slices * kSliceBytes) slices *= 2;
+  return slices;
 }
 
 template <typename T, typename Y, bool kNorm>
 void launch_typed(const void* x, const void* w, void* y, int64_t rows, int64_t in, int64_t out, float beta,
                   cudaStream_t stream, const GemvFusion& f) {
-  const unsigned blocks = static_cast<unsigned>((out + kWarpsPerBlock - 1) / kWarpsPerBlock);
+  const int slices = slices_for(in, sizeof(T));
+  const int64_t groups = (out + kWarpsPerBlock / slices - 1) / (kWarpsPerBlock / slices);
   const auto* xt = static_cast<const T*>(x);
   const auto* wt = static_cast<const T*>(w);
   auto* yt = static_cast<Y*>(y);
-  const dim3 grid(blocks), block(32 * kWarpsPerBlock);
-  const size_t smem = static_cast<size_t>(rows * in) * sizeof(T);
+  const size_t smem = static_cast<size_t>((rows + (kNorm ? 2 : 0)) * in) * sizeof(T);
+  const auto launch = [&]<int R>() {
+    constexpr auto kernel = gemv_rows_kernel<T, Y, R, kNorm>;
+    allow_shared_memory<kernel>(kMaxStagedBytes);
+    int device = 0, sms = 0, per_sm = 0;
+    LRE_CUDA_CHECK(cudaGetDevice(&device));
+    LRE_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+    LRE_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, smem));
+    const int64_t wave = std::max<int64_t>(1, static_cast<int64_t>(per_sm) * sms);
+    const int64_t grid = groups <= kMaxWaves * wave ? std::min(groups, wave) : groups;
+    launch_overlapped<kernel>(dim3(static_cast<unsigned>(grid)), dim3(kThreads), smem, stream, xt, wt, yt, in, out,
+                              beta, f, slices);
+  };
   switch (rows) {
-    case 1: launch_kernel(gemv_rows_kernel<T, Y, 1, kNorm>, grid, block, smem, stream, xt, wt, yt, in, out, beta, f); break;
-    case 2: launch_kernel(gemv_rows_kernel<T, Y, 2, kNorm>, grid, block, smem, stream, xt, wt, yt, in, out, beta, f); break;
-    case 3: launch_kernel(gemv_rows_kernel<T, Y, 3, kNorm>, grid, block, smem, stream, xt, wt, yt, in, out, beta, f); break;
-    case 4: launch_kernel(gemv_rows_kernel<T, Y, 4, kNorm>, grid, block, smem, stream, xt, wt, yt, in, out, beta, f); break;
-    case 5: launch_kernel(gemv_rows_kernel<T, Y, 5, kNorm>, grid, block, smem, stream, xt, wt, yt, in, out, beta, f); break;
-    case 6: launch_kernel(gemv_rows_kernel<T, Y, 6, kNorm>, grid, block, smem, stream, xt, wt, yt, in, out, beta, f); break;
-    case 7: launch_kernel(gemv_rows_kernel<T, Y, 7, kNorm>, grid, block, smem, stream, xt, wt, yt, in, out, beta, f); break;
-    default: launch_kernel(gemv_rows_kernel<T, Y, 8, kNorm>, grid, block, smem, stream, xt, wt, yt, in, out, beta, f); break;
+    case 1: launch.template operator()<1>(); break;
+    case 2: launch.template operator()<2>(); break;
+    case 3: launch.template operator()<3>(); break;
+    case 4: launch.template operator()<4>(); break;
+    case 5: launch.template operator()<5>(); break;
+    case 6: launch.template operator()<6>(); break;
+    case 7: launch.template operator()<7>(); break;
+    default: launch.template operator()<8>(); break;
   }
-  LRE_CUDA_CHECK(cudaGetLastError());
 }
 
 }  // namespace
@@ -167,12 +269,18 @@ void launch_gemv_rows(DType dtype, DType y_dtype, const void* x, const void* w, 
   const bool norm = fusion.residual != nullptr;
   const bool norm_ok = !norm || (fusion.gamma && fusion.beta_ln && is_aligned(fusion.gamma, 16) &&
                                  is_aligned(fusion.beta_ln, 16));
-  if (!gemv_rows_supported(dtype, rows, in, norm ? fusion.residual : x, w) || !norm_ok || out < 0 ||
+  const GemvKvAppend& kv = fusion.kv;
+  const bool kv_ok = kv.cache_base == nullptr ||
+                     (kv.positions && y_dtype == dtype && kv.d > 0 && kv.first_col >= 0 && kv.layer >= 0 &&
+                      kv.capacity >= 0 && kv.first_col + 2 * kv.d <= out);
+  // A norm stages its gamma and beta beside the rows.
+  const bool room = !norm || static_cast<size_t>((rows + 2) * in) * dtype_size(dtype) <= kMaxStagedBytes;
+  if (!gemv_rows_supported(dtype, rows, in, norm ? fusion.residual : x, w) || !norm_ok || !kv_ok || !room || out < 0 ||
       (y_dtype != dtype && y_dtype != DType::Float32))
     throw Error(ErrorCode::InvalidArgument,
                 std::string("launch_gemv_rows: unsupported operands (") + dtype_name(dtype) + " into " +
                     dtype_name(y_dtype) + ", rows " + std::to_string(rows) + ", in " + std::to_string(in) +
-                    ", out " + std::to_string(out) + ", or unaligned pointers)");
+                    ", out " + std::to_string(out) + ", unaligned pointers or a bad KV append)");
   if (out == 0) return;
   dispatch_device_float(dtype, "launch_gemv_rows", [&]<typename T>() {
     if (y_dtype == DType::Float32 && norm)
