@@ -16,6 +16,7 @@
 #include "device/cuda/cuda_check.h"
 #include "kernels/cuda/device_types.cuh"
 #include "kernels/cuda/gemv.cuh"
+#include "kernels/cuda/norm_stage.cuh"
 #include "kernels/cuda/programmatic_launch.cuh"
 #include "lre/error.h"
 
@@ -98,67 +99,14 @@ __global__ void __launch_bounds__(kThreads, R <= 2 ? 3 : 2)
   const auto prior_of = [&](int64_t g) { return to_float(y[(t % R) * out + finished_column(g)]); };
   const float first_prior = beta != 0.f && finishes(blockIdx.x) ? prior_of(blockIdx.x) : 0.f;
 
-  // The fused norm's row statistics, every row reduced by the whole block at once (a warp alone
-  // would leave the other seven idle for a serial walk over the row). Single pass over values less
-  // the row's first one, so a large common offset does not cancel the variance away in float32.
-  __shared__ float mean[R], inv_std[R];
+  // The input rows in shared memory: normalised there by a fused norm, else copied.
   if constexpr (kNorm) {
-    __shared__ float partial_stats[2][R][kWarpsPerBlock];
-    float shift[R], sum[R], sq[R];
-#pragma unroll
-    for (int r = 0; r < R; ++r) {
-      shift[r] = f.residual[r * in];
-      sum[r] = sq[r] = 0.f;
-    }
-#pragma unroll
-    for (int r = 0; r < R; ++r) {
-#pragma unroll 4
-      for (int64_t i = t; i < in; i += kThreads) {
-        const float v = f.residual[r * in + i] - shift[r];
-        sum[r] += v;
-        sq[r] += v * v;
-      }
-    }
-#pragma unroll
-    for (int r = 0; r < R; ++r) {
-      for (int offset = 16; offset > 0; offset /= 2) {
-        sum[r] += __shfl_xor_sync(0xffffffffu, sum[r], offset);
-        sq[r] += __shfl_xor_sync(0xffffffffu, sq[r], offset);
-      }
-      if (lane == 0) {
-        partial_stats[0][r][warp] = sum[r];
-        partial_stats[1][r][warp] = sq[r];
-      }
-    }
-    __syncthreads();  // also publishes gamma and beta
-    if (t < R) {
-      float s = 0.f, q = 0.f;
-      for (int k = 0; k < kWarpsPerBlock; ++k) {
-        s += partial_stats[0][t][k];
-        q += partial_stats[1][t][k];
-      }
-      const float m = s / static_cast<float>(in);
-      mean[t] = f.residual[t * in] + m;
-      inv_std[t] = 1.f / sqrtf(fmaxf(q / static_cast<float>(in) - m * m, 0.f) + f.eps);
-    }
+    stage_normalised_rows<T, R, kThreads>(f.residual, gamma, beta_ln, in, f.eps, staged);
+  } else {
+    for (int idx = t; idx < R * packs; idx += kThreads)
+      reinterpret_cast<P*>(staged)[idx] = reinterpret_cast<const P*>(x)[idx];
     __syncthreads();
   }
-  // Stage the input rows, rounded to T as a separate norm would store them.
-  for (int idx = t; idx < R * packs; idx += kThreads) {
-    const int r = idx / packs, p = idx % packs;
-    P xp;
-    if constexpr (kNorm) {
-      const P gp = reinterpret_cast<const P*>(gamma)[p], bp = reinterpret_cast<const P*>(beta_ln)[p];
-      const float* res = f.residual + r * in + p * kVec;
-#pragma unroll
-      for (int j = 0; j < kVec; ++j)
-        xp.v[j] = from_float<T>((res[j] - mean[r]) * inv_std[r] * to_float(gp.v[j]) + to_float(bp.v[j]));
-    } else {
-      xp = reinterpret_cast<const P*>(x + r * in)[p];
-    }
-    reinterpret_cast<P*>(staged + r * in)[p] = xp;
-  }
-  __syncthreads();
 
   __shared__ float slice_sums[kWarpsPerBlock][R];
   for (int64_t g = blockIdx.x; g < groups; g += gridDim.x) {
