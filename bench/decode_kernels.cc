@@ -16,7 +16,6 @@
 #include "device/cuda/cuda_check.h"
 #include "kernels/cuda/decoder_attention.cuh"
 #include "kernels/cuda/gemv.cuh"
-#include "kernels/cuda/norm_query_attention.cuh"
 
 namespace {
 
@@ -148,30 +147,6 @@ int main(int argc, char** argv) try {
     LRE_CUDA_CHECK(cudaFree(arrivals));
   };
   attention("cross attention (1500 frames)", frames, frames);
-  // The two above in one kernel, where the GPU has thread-block clusters.
-  if (cuda::norm_query_attention_supported(t, rows, heads, hd, frames)) {
-    std::vector<void*> caches, weights;
-    for (int i = 0; i < kChain; ++i) {
-      caches.push_back(device_bytes(static_cast<size_t>(2 * frames * d) * e));
-      weights.push_back(device_bytes(static_cast<size_t>(d * d) * e));
-    }
-    std::vector<cuda::DecoderAttentionSource> host(static_cast<size_t>(kChain * rows));
-    for (int i = 0; i < kChain; ++i)
-      for (int64_t r = 0; r < rows; ++r)
-        host[static_cast<size_t>(i * rows + r)] = {caches[static_cast<size_t>(i)], static_cast<int>(frames),
-                                                   static_cast<int>(frames)};
-    auto* sources = static_cast<cuda::DecoderAttentionSource*>(device_bytes(host.size() * sizeof(host[0])));
-    LRE_CUDA_CHECK(cudaMemcpy(sources, host.data(), host.size() * sizeof(host[0]), cudaMemcpyHostToDevice));
-    const double us = time_chain(s, [&](int i) {
-      cuda::launch_norm_query_attention(t, residual, ln, ln, 1e-5f, weights[static_cast<size_t>(i)], ln,
-                                        sources + i * rows, 0, y, d, rows, heads, hd, static_cast<int>(frames), s);
-    });
-    report("norm + cross q + attention, fused", us,
-           static_cast<double>(d * d + rows * 2 * frames * d) * static_cast<double>(e));
-    for (void* p : caches) LRE_CUDA_CHECK(cudaFree(p));
-    for (void* p : weights) LRE_CUDA_CHECK(cudaFree(p));
-    LRE_CUDA_CHECK(cudaFree(sources));
-  }
   attention("self attention (100 of 448)", 100, 448);
   attention("self attention (20 of 448)", 20, 448);
 

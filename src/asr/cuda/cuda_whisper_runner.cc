@@ -15,7 +15,6 @@
 #include "kernels/cuda/decoder_attention.cuh"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/gemv.cuh"
-#include "kernels/cuda/norm_query_attention.cuh"
 #include "kernels/cuda/transformer_ops.cuh"
 #include "lre/error.h"
 
@@ -210,9 +209,6 @@ void CudaWhisperRunner::enqueue_step(int64_t n) {
   const void* any_weight = w_.at(w_.output_proj);  // every tensor of the allocation is 256-byte aligned
   const bool fused = k::gemv_rows_supported(dtype_, n, d, st.x, any_weight) &&
                      k::gemv_rows_supported(dtype_, n, c.decoder_ffn_dim, st.ffn, any_weight);
-  // Where a cluster can hold a head, cross-attention's norm, query and attention are one kernel.
-  const bool cross_fused =
-      fused && k::norm_query_attention_supported(dtype_, n, heads, hd, c.max_source_positions);
   const void* pending = nullptr;
   // y = layer_norm(x) W^T (+ bias, GELU when `gelu`); on the fused path, kv (when set) also stores
   // the product's key and value columns into the caches.
@@ -262,15 +258,9 @@ void CudaWhisperRunner::enqueue_step(int64_t n) {
                                 heads, hd, c.max_target_positions, st.attn_workspace, st.attn_arrivals, s);
     add_product(st.attn, L.self_out);
     // Cross-attention over the window's K/V, projected once per window by encode().
-    if (cross_fused) {
-      k::launch_norm_query_attention(dtype_, st.x, w_.at(L.cross_norm.weight), w_.at(L.cross_norm.bias), eps,
-                                     w_.at(L.cross_q.weight), w_.at(L.cross_q_bias), st.dev.cross_src, layer, st.attn,
-                                     d, n, heads, hd, c.max_source_positions, s);
-    } else {
-      norm_product(L.cross_norm, L.cross_q, st.qkv, dtype_, false);
-      k::launch_decoder_attention(dtype_, st.qkv, d, w_.at(L.cross_q_bias), st.dev.cross_src, layer, st.attn, d, n,
-                                  heads, hd, c.max_source_positions, st.attn_workspace, st.attn_arrivals, s);
-    }
+    norm_product(L.cross_norm, L.cross_q, st.qkv, dtype_, false);
+    k::launch_decoder_attention(dtype_, st.qkv, d, w_.at(L.cross_q_bias), st.dev.cross_src, layer, st.attn, d, n,
+                                heads, hd, c.max_source_positions, st.attn_workspace, st.attn_arrivals, s);
     add_product(st.attn, L.cross_out);
     // MLP.
     norm_product(L.mlp_norm, L.fc1, st.ffn, dtype_, true);

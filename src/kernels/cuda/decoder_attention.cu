@@ -26,6 +26,7 @@ namespace {
 constexpr int kChunk = 64;
 constexpr int kAttnThreads = 128;
 constexpr int kMaxHeadDim = 128;
+constexpr int kBatch = 4;  // key rounds whose loads are in flight together
 static_assert(kChunk <= kAttnThreads, "the softmax gives each key of a chunk its own thread");
 
 struct SumOp {
@@ -132,26 +133,33 @@ __global__ void __launch_bounds__(kAttnThreads)
 #pragma unroll
     for (int k = 0; k < kVec; ++k) qr[i][k] = p < packs ? q_s[p * kVec + k] : 0.f;
   }
+  // kBatch rounds of keys at a time, every load of a batch issued before any arithmetic: a chunk
+  // costs one or two memory round trips, not one a round.
   const int keys_per_warp = kWarpSize / group;
   const int keys_per_round = (kAttnThreads / kWarpSize) * keys_per_warp;
-  for (int k0 = 0; k0 < n; k0 += keys_per_round) {  // uniform over the block: every lane shuffles
-    const int key = k0 + warp * keys_per_warp + lane / group;
-    float dot = 0.f;
-    if (key < n) {
-      const T* kr = keys + key * d;
+  for (int k0 = 0; k0 < n; k0 += kBatch * keys_per_round) {  // uniform over the block: every lane shuffles
+    float kv[kBatch][kLanePacks][kVec];
 #pragma unroll
-      for (int i = 0; i < kLanePacks; ++i) {
-        const int p = member + i * group;
-        if (p < packs) {
-          float kv[kVec];
-          load_floats<T, kVec>(kr + p * kVec, packed, kv);
+    for (int u = 0; u < kBatch; ++u) {
+      const int key = k0 + u * keys_per_round + warp * keys_per_warp + lane / group;
 #pragma unroll
-          for (int k = 0; k < kVec; ++k) dot += qr[i][k] * kv[k];
-        }
-      }
+      for (int i = 0; i < kLanePacks; ++i)
+        if (key < n && member + i * group < packs)
+          load_floats<T, kVec>(keys + key * d + (member + i * group) * kVec, packed, kv[u][i]);
     }
-    for (int mask = group / 2; mask > 0; mask /= 2) dot += __shfl_xor_sync(0xffffffffu, dot, mask);
-    if (key < n && member == 0) p_s[key] = dot;
+#pragma unroll
+    for (int u = 0; u < kBatch; ++u) {
+      const int key = k0 + u * keys_per_round + warp * keys_per_warp + lane / group;
+      float dot = 0.f;
+#pragma unroll
+      for (int i = 0; i < kLanePacks; ++i)
+        if (key < n && member + i * group < packs) {
+#pragma unroll
+          for (int k = 0; k < kVec; ++k) dot += qr[i][k] * kv[u][i][k];
+        }
+      for (int mask = group / 2; mask > 0; mask /= 2) dot += __shfl_xor_sync(0xffffffffu, dot, mask);
+      if (key < n && member == 0) p_s[key] = dot;
+    }
   }
   __syncthreads();
 
@@ -167,12 +175,18 @@ __global__ void __launch_bounds__(kAttnThreads)
   const int pk = t % packs, kg = t / packs;
   if (kg < key_groups) {
     float acc[kVec] = {};
-    for (int key = kg; key < n; key += key_groups) {
-      const float w = p_s[key];
-      float vv[kVec];
-      load_floats<T, kVec>(values + key * d + pk * kVec, packed, vv);
+    for (int k0 = kg; k0 < n; k0 += kBatch * key_groups) {  // batched as the scores
+      float vv[kBatch][kVec];
 #pragma unroll
-      for (int k = 0; k < kVec; ++k) acc[k] += w * vv[k];
+      for (int u = 0; u < kBatch; ++u)
+        if (k0 + u * key_groups < n) load_floats<T, kVec>(values + (k0 + u * key_groups) * d + pk * kVec, packed, vv[u]);
+#pragma unroll
+      for (int u = 0; u < kBatch; ++u)
+        if (k0 + u * key_groups < n) {
+          const float w = p_s[k0 + u * key_groups];
+#pragma unroll
+          for (int k = 0; k < kVec; ++k) acc[k] += w * vv[u][k];
+        }
     }
 #pragma unroll
     for (int k = 0; k < kVec; ++k) red[kg * head_dim + pk * kVec + k] = acc[k];
@@ -202,10 +216,13 @@ __global__ void __launch_bounds__(kAttnThreads)
   __syncthreads();
   if (!merges) return;
   __threadfence();
+  // Unrolled so the splits' loads are in flight together rather than one round trip each.
   float mx = -INFINITY;
+#pragma unroll 8
   for (int s = 0; s < used; ++s) mx = fmaxf(mx, __ldcg(ws.max + idx0 + s));
   for (int j = t; j < head_dim; j += kAttnThreads) {
     float sum = 0.f, a = 0.f;
+#pragma unroll 8
     for (int s = 0; s < used; ++s) {
       const float w = expf(__ldcg(ws.max + idx0 + s) - mx);
       sum += __ldcg(ws.sum + idx0 + s) * w;

@@ -48,7 +48,7 @@ void allow_shared_memory(size_t bytes) {
 
 // Whether Kernel was compiled with the wait, for the current device: device code for sm_90 or
 // later (ptxVersion is the architecture the code was compiled for: a kernel JIT-compiled from
-// older PTX has a newer binaryVersion but no wait in it). Such code also has thread-block clusters.
+// older PTX has a newer binaryVersion but no wait in it).
 template <auto Kernel>
 bool waits_for_prior_grids() {
   static const bool waits = [] {
@@ -59,19 +59,6 @@ bool waits_for_prior_grids() {
   return waits;
 }
 
-template <auto Kernel, typename... Args>
-void launch_with(cudaLaunchAttribute* attributes, unsigned count, dim3 grid, dim3 block, size_t smem,
-                 cudaStream_t stream, Args... args) {
-  cudaLaunchConfig_t config{};
-  config.gridDim = grid;
-  config.blockDim = block;
-  config.dynamicSmemBytes = smem;
-  config.stream = stream;
-  config.attrs = attributes;
-  config.numAttrs = count;
-  LRE_CUDA_CHECK(cudaLaunchKernelEx(&config, Kernel, args...));
-}
-
 // Launches Kernel<<<grid, block, smem, stream>>>(args...), allowed to overlap the previous kernel
 // of the stream where the kernel was compiled with the wait.
 template <auto Kernel, typename... Args>
@@ -79,20 +66,14 @@ void launch_overlapped(dim3 grid, dim3 block, size_t smem, cudaStream_t stream, 
   cudaLaunchAttribute attribute{};
   attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
   attribute.val.programmaticStreamSerializationAllowed = 1;
-  launch_with<Kernel>(&attribute, waits_for_prior_grids<Kernel>() ? 1u : 0u, grid, block, smem, stream, args...);
-}
-
-// Launches Kernel in clusters of `cluster` blocks along x (waits_for_prior_grids must hold), in
-// plain stream order: launched to overlap, a cluster kernel in Whisper's decode step gave logits
-// that differed in their last bits between identical inputs (float32, H100), so the overlap's
-// ordering is not what this file's contract assumes for clusters, and they wait in full. Such a
-// kernel may still call allow_dependent_grids() to let the next kernel start early.
-template <auto Kernel, typename... Args>
-void launch_in_clusters(unsigned cluster, dim3 grid, dim3 block, size_t smem, cudaStream_t stream, Args... args) {
-  cudaLaunchAttribute attribute{};
-  attribute.id = cudaLaunchAttributeClusterDimension;
-  attribute.val.clusterDim = {cluster, 1, 1};
-  launch_with<Kernel>(&attribute, 1u, grid, block, smem, stream, args...);
+  cudaLaunchConfig_t config{};
+  config.gridDim = grid;
+  config.blockDim = block;
+  config.dynamicSmemBytes = smem;
+  config.stream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = waits_for_prior_grids<Kernel>() ? 1 : 0;
+  LRE_CUDA_CHECK(cudaLaunchKernelEx(&config, Kernel, args...));
 }
 
 }  // namespace lre::cuda
