@@ -113,6 +113,38 @@ __global__ void __launch_bounds__(kAttnThreads)
   const int reached = (len + kChunk - 1) / kChunk;
   const int used = reached < static_cast<int>(gridDim.z) ? reached : static_cast<int>(gridDim.z);
 
+  const bool packed = reinterpret_cast<uintptr_t>(base) % (kVec * sizeof(T)) == 0;
+  const int packs = head_dim / kVec;
+  const int lane = t % kWarpSize, warp = t / kWarpSize;
+  const int member = lane % group;
+  // Keys: kBatch rounds at a time, every load of a batch issued before any arithmetic, so a chunk
+  // costs one or two memory round trips, not one a round. Values likewise (thread t takes pack
+  // t % packs of keys t / packs, t / packs + key_groups, ...). The first batches are loaded before
+  // the query is staged, so their round trips overlap its.
+  const int keys_per_warp = kWarpSize / group;
+  const int keys_per_round = (kAttnThreads / kWarpSize) * keys_per_warp;
+  const auto key_of = [&](int k0, int u) { return k0 + u * keys_per_round + warp * keys_per_warp + lane / group; };
+  float kv[kBatch][kLanePacks][kVec];
+  const auto load_keys = [&](int k0) {
+#pragma unroll
+    for (int u = 0; u < kBatch; ++u)
+#pragma unroll
+      for (int i = 0; i < kLanePacks; ++i)
+        if (key_of(k0, u) < n && member + i * group < packs)
+          load_floats<T, kVec>(keys + key_of(k0, u) * d + (member + i * group) * kVec, packed, kv[u][i]);
+  };
+  const int key_groups = kAttnThreads / packs;
+  const int pk = t % packs, kg = t / packs;
+  float vv[kBatch][kVec];
+  const auto load_values = [&](int k0) {
+#pragma unroll
+    for (int u = 0; u < kBatch; ++u)
+      if (kg < key_groups && k0 + u * key_groups < n)
+        load_floats<T, kVec>(values + (k0 + u * key_groups) * d + pk * kVec, packed, vv[u]);
+  };
+  load_keys(0);
+  load_values(kg);
+
   for (int j = t; j < head_dim; j += kAttnThreads) {
     float v = to_float(q[r * q_ld + static_cast<int64_t>(h) * head_dim + j]);
     if (q_bias != nullptr) v += to_float(q_bias[static_cast<int64_t>(h) * head_dim + j]);
@@ -120,12 +152,7 @@ __global__ void __launch_bounds__(kAttnThreads)
   }
   __syncthreads();
 
-  const bool packed = reinterpret_cast<uintptr_t>(base) % (kVec * sizeof(T)) == 0;
-  const int packs = head_dim / kVec;
-
   // Scores q . K_t into p_s.
-  const int lane = t % kWarpSize, warp = t / kWarpSize;
-  const int member = lane % group;
   float qr[kLanePacks][kVec];
 #pragma unroll
   for (int i = 0; i < kLanePacks; ++i) {
@@ -133,23 +160,11 @@ __global__ void __launch_bounds__(kAttnThreads)
 #pragma unroll
     for (int k = 0; k < kVec; ++k) qr[i][k] = p < packs ? q_s[p * kVec + k] : 0.f;
   }
-  // kBatch rounds of keys at a time, every load of a batch issued before any arithmetic: a chunk
-  // costs one or two memory round trips, not one a round.
-  const int keys_per_warp = kWarpSize / group;
-  const int keys_per_round = (kAttnThreads / kWarpSize) * keys_per_warp;
   for (int k0 = 0; k0 < n; k0 += kBatch * keys_per_round) {  // uniform over the block: every lane shuffles
-    float kv[kBatch][kLanePacks][kVec];
+    if (k0 > 0) load_keys(k0);
 #pragma unroll
     for (int u = 0; u < kBatch; ++u) {
-      const int key = k0 + u * keys_per_round + warp * keys_per_warp + lane / group;
-#pragma unroll
-      for (int i = 0; i < kLanePacks; ++i)
-        if (key < n && member + i * group < packs)
-          load_floats<T, kVec>(keys + key * d + (member + i * group) * kVec, packed, kv[u][i]);
-    }
-#pragma unroll
-    for (int u = 0; u < kBatch; ++u) {
-      const int key = k0 + u * keys_per_round + warp * keys_per_warp + lane / group;
+      const int key = key_of(k0, u);
       float dot = 0.f;
 #pragma unroll
       for (int i = 0; i < kLanePacks; ++i)
@@ -171,15 +186,10 @@ __global__ void __launch_bounds__(kAttnThreads)
   const float l = block_reduce(e, SumOp{}, 0.f, shared);  // its barriers publish p_s
 
   // Weighted values.
-  const int key_groups = kAttnThreads / packs;
-  const int pk = t % packs, kg = t / packs;
   if (kg < key_groups) {
     float acc[kVec] = {};
-    for (int k0 = kg; k0 < n; k0 += kBatch * key_groups) {  // batched as the scores
-      float vv[kBatch][kVec];
-#pragma unroll
-      for (int u = 0; u < kBatch; ++u)
-        if (k0 + u * key_groups < n) load_floats<T, kVec>(values + (k0 + u * key_groups) * d + pk * kVec, packed, vv[u]);
+    for (int k0 = kg; k0 < n; k0 += kBatch * key_groups) {
+      if (k0 > kg) load_values(k0);
 #pragma unroll
       for (int u = 0; u < kBatch; ++u)
         if (k0 + u * key_groups < n) {
