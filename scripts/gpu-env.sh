@@ -8,4 +8,6 @@ cudnn=$(python3 -c "import nvidia.cudnn; print(list(nvidia.cudnn.__path__)[0] + 
 [ -n "$cudnn" ] && [ -d "$cudnn" ] && libs=$libs:$cudnn
 export LD_LIBRARY_PATH=$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LRE_TEST_MODELS=$pkg/models
+# The unit tests that write a checkpoint run this Python (the system one here has no numpy).
+export LRE_TEST_PYTHON=$(command -v python3)
 [ -d "$pkg/models/whisper" ] || python3 "$(dirname "${BASH_SOURCE[0]}")/make_tiny_whisper.py" --test-set "$pkg/models/whisper" >/dev/null

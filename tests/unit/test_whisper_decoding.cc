@@ -42,8 +42,9 @@ Tiny& tiny() {
     Tiny t;
     t.dir = fs::temp_directory_path() / ("lre_whisper_decoding_" + std::to_string(getpid()));
     fs::remove_all(t.dir);
-    const std::string cmd = "/usr/bin/python3 " LRE_SOURCE_DIR "/scripts/make_tiny_whisper.py " + t.dir.string() +
-                            " > /dev/null";
+    const char* python = std::getenv("LRE_TEST_PYTHON");  // a Python with numpy, where not Debian's
+    const std::string cmd = std::string(python ? python : "/usr/bin/python3") +
+                            " " LRE_SOURCE_DIR "/scripts/make_tiny_whisper.py " + t.dir.string() + " > /dev/null";
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("failed: " + cmd);
     static const fs::path generated = t.dir;
     std::atexit([] {
