@@ -208,8 +208,9 @@ void launch_typed(const void* x, const void* w, void* y, int64_t rows, int64_t i
 bool gemv_rows_supported(DType dtype, int64_t rows, int64_t in, const void* x, const void* w) {
   if (dtype != DType::Float32 && dtype != DType::Float16 && dtype != DType::BFloat16) return false;
   const int64_t vec = 16 / static_cast<int64_t>(dtype_size(dtype));
+  // Room for the rows and a fused norm's gamma and beta.
   return rows >= 1 && rows <= kGemvMaxRows && in > 0 && in % vec == 0 && is_aligned(x, 16) && is_aligned(w, 16) &&
-         static_cast<size_t>(rows * in) * dtype_size(dtype) <= kMaxStagedBytes;
+         static_cast<size_t>((rows + 2) * in) * dtype_size(dtype) <= kMaxStagedBytes;
 }
 
 void launch_gemv_rows(DType dtype, DType y_dtype, const void* x, const void* w, void* y, int64_t rows, int64_t in,
@@ -221,9 +222,7 @@ void launch_gemv_rows(DType dtype, DType y_dtype, const void* x, const void* w, 
   const bool kv_ok = kv.cache_base == nullptr ||
                      (kv.positions && y_dtype == dtype && kv.d > 0 && kv.first_col >= 0 && kv.layer >= 0 &&
                       kv.capacity >= 0 && kv.first_col + 2 * kv.d <= out);
-  // A norm stages its gamma and beta beside the rows.
-  const bool room = !norm || static_cast<size_t>((rows + 2) * in) * dtype_size(dtype) <= kMaxStagedBytes;
-  if (!gemv_rows_supported(dtype, rows, in, norm ? fusion.residual : x, w) || !norm_ok || !kv_ok || !room || out < 0 ||
+  if (!gemv_rows_supported(dtype, rows, in, norm ? fusion.residual : x, w) || !norm_ok || !kv_ok || out < 0 ||
       (y_dtype != dtype && y_dtype != DType::Float32))
     throw Error(ErrorCode::InvalidArgument,
                 std::string("launch_gemv_rows: unsupported operands (") + dtype_name(dtype) + " into " +

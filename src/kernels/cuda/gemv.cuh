@@ -17,7 +17,8 @@ namespace lre::cuda {
 inline constexpr int64_t kGemvMaxRows = 8;
 
 // Whether launch_gemv_rows takes these operands: 1..kGemvMaxRows rows, `in` a multiple of the
-// 16-byte vector width of `dtype`, x (or a fused norm's residual) and w 16-byte aligned.
+// 16-byte vector width of `dtype`, x (or a fused norm's residual) and w 16-byte aligned, and
+// rows + 2 rows of `in` elements within the 160 KiB a block stages.
 bool gemv_rows_supported(DType dtype, int64_t rows, int64_t in, const void* x, const void* w);
 
 // A self-attention step's key and value columns, also stored into per-row KV caches laid out
